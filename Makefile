@@ -21,13 +21,20 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-fund --no-audit --loglevel=error
 	touch $@
 
+run: setup ## the whole system on loopback (docs/local.md); ARGS="--port 9000" passes options
+	alexho-local up $(ARGS)
+
 synth: setup ## synthesize every environment with cdk-nag, then cfn-lint the templates
-	cdk synth --all --quiet
+	cdk synth --quiet
 	cfn-lint cdk.out/*.template.json
 	@echo "Templates: $(CURDIR)/cdk.out/AlexHoInvoiceRealtime-<env>.template.json"
 
 diff: setup ## cdk diff against the deployed stacks (needs AWS credentials)
-	cdk diff --all
+	cdk diff
+
+ENV ?= dev
+deploy: setup ## deploy one environment: make deploy ENV=prod (AWS credentials; `cdk bootstrap` once)
+	cdk deploy AlexHoInvoiceRealtime-$(ENV)
 
 lint: setup ## ruff and mypy
 	ruff check .

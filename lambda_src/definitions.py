@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+# --- Physical names: prefix + base name (+ "-<environment>") ---------------------------------
+DEFAULT_NAME_PREFIX: Final = "alexHo"
+API_BASE_NAME: Final = "InvoiceWebSocket"
+TOPIC_BASE_NAME: Final = "InvoiceEvents"
+AUTH_SECRET_BASE_NAME: Final = "ConnectTokenSigningKey"
+
 # --- Connections table -----------------------------------------------------------------------
 CONNECTIONS_BASE_NAME: Final = "WebSocketConnections"
 CONNECTION_ID: Final = "connectionId"
@@ -47,6 +53,13 @@ TOKEN_QUERY_PARAMETER: Final = "token"
 #: API Gateway's WebSocket message limit.
 MAX_MESSAGE_BYTES: Final = 128 * 1024
 
+# --- Publishing (SNS) ------------------------------------------------------------------------
+#: SNS message attributes (DataType ``String``) on every event, for subscription filter policies.
+EVENT_TYPE_MESSAGE_ATTRIBUTE: Final = "eventType"
+CUSTOMER_ID_MESSAGE_ATTRIBUTE: Final = "customerId"
+#: Environment variable a backend sets to the topic ARN (publisher SDK ``from_environment``).
+PUBLISHER_TOPIC_ARN_ENV: Final = "ALEXHO_INVOICE_TOPIC_ARN"
+
 # --- Auth ------------------------------------------------------------------------------------
 AUTH_MODE_HS256: Final = "HS256"
 AUTH_MODE_JWKS: Final = "JWKS"
@@ -79,6 +92,13 @@ class Env:
     LOG_LEVEL: Final = "LOG_LEVEL"
     #: Optional: override of the AWS endpoint (local stack only; unset on AWS).
     AWS_ENDPOINT_URL: Final = "AWS_ENDPOINT_URL"
+    #: Optional fan-out knobs (defaults in ``lambda_src.fanout.settings``): posting threads
+    #: (and HTTP connections), attempts per post when throttled, first retry delay, and
+    #: recipients per ``Query`` page.
+    FANOUT_WORKERS: Final = "FANOUT_WORKERS"
+    FANOUT_MAX_ATTEMPTS: Final = "FANOUT_MAX_ATTEMPTS"
+    FANOUT_BACKOFF_BASE_MS: Final = "FANOUT_BACKOFF_BASE_MS"
+    FANOUT_QUERY_PAGE_SIZE: Final = "FANOUT_QUERY_PAGE_SIZE"
 
 
 def connections_table_definition(table_name: str) -> dict[str, Any]:

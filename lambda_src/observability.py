@@ -56,7 +56,9 @@ def get_logger(name: str) -> logging.Logger:
     root = logging.getLogger("lambda_src")
     if not getattr(root, "_alexho_configured", False):
         handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(JsonFormatter(os.environ.get(Env.POWERTOOLS_SERVICE_NAME, SERVICE_DEFAULT)))
+        handler.setFormatter(
+            JsonFormatter(os.environ.get(Env.POWERTOOLS_SERVICE_NAME, SERVICE_DEFAULT))
+        )
         root.addHandler(handler)
         root.setLevel(os.environ.get(Env.LOG_LEVEL, "INFO").upper())
         root.propagate = False

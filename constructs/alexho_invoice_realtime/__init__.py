@@ -1,1 +1,29 @@
-"""AlexHo Invoice Realtime: the ``AlexHoInvoiceRealtime`` CDK construct."""
+"""AlexHo Invoice Realtime: the ``AlexHoInvoiceRealtime`` CDK construct.
+
+>>> from alexho_invoice_realtime import AlexHoInvoiceRealtime, AuthSettings  # doctest: +SKIP
+"""
+
+from lambda_src.definitions import AUTH_MODE_HS256, AUTH_MODE_JWKS, DEFAULT_NAME_PREFIX
+
+from .auth import AuthSettings, ClaimNames
+from .construct import (
+    DEFAULT_STAGE_NAME,
+    DEFAULT_THROTTLE_BURST_LIMIT,
+    DEFAULT_THROTTLE_RATE_LIMIT,
+    AlexHoInvoiceRealtime,
+)
+from .naming import BaseNames, PhysicalNames
+
+__all__ = [
+    "AUTH_MODE_HS256",
+    "AUTH_MODE_JWKS",
+    "DEFAULT_NAME_PREFIX",
+    "DEFAULT_STAGE_NAME",
+    "DEFAULT_THROTTLE_BURST_LIMIT",
+    "DEFAULT_THROTTLE_RATE_LIMIT",
+    "AlexHoInvoiceRealtime",
+    "AuthSettings",
+    "BaseNames",
+    "ClaimNames",
+    "PhysicalNames",
+]

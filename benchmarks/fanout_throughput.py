@@ -1,0 +1,177 @@
+"""Fan-out throughput: one event to 1,000 recipients, the real handler on one core.
+
+A separate process pinned to the other core runs the fake ``@connections`` endpoint (uniform
+10-20 ms latency per post, HTTP/1.1 keep-alive) and moto's server for DynamoDB, so this process
+pays exactly what the Lambda function would: the event-log write, the ``Query`` pages and the
+posts. This process is pinned to core 0 (``os.sched_setaffinity``), like a Lambda function
+with one vCPU. Each run publishes a new event through ``send_invoice_update.handler`` and
+measures wall time (``perf_counter``) and this process's CPU time (``process_time``).
+
+Printed per worker count: medians over the warm runs (the first call, which creates clients,
+threads and HTTP connections, apart) of posts/s over the whole invocation, posts/s from the
+first post to the last, CPU ms per post and the time to the first post; then a sequential
+boto3 loop like AWS's own Python sample. Targets: at least 800 posts/s and at most 1.2 ms CPU
+per post.
+
+    python -m benchmarks.fanout_throughput                    # 1,000 recipients, 7 runs
+    python -m benchmarks.fanout_throughput --workers 32 --runs 11
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any, Final
+
+from benchmarks._fake_connections_endpoint import (
+    Backend,
+    HandlerRunner,
+    configure_handler_environment,
+    create_tables,
+    running_backend,
+    store_connections,
+)
+
+TARGET_POSTS_PER_SECOND: Final = 800
+TARGET_CPU_MS_PER_POST: Final = 1.2
+
+
+@dataclass(frozen=True)
+class Run:
+    """One invocation of the handler."""
+
+    wall_s: float
+    cpu_s: float
+    posts: int
+    posting_ms: float
+
+    @property
+    def posts_per_second(self) -> float:
+        """Posts per second over the whole invocation."""
+        return self.posts / self.wall_s
+
+    @property
+    def posting_posts_per_second(self) -> float:
+        """Posts per second from the first post to the last."""
+        return self.posts / (self.posting_ms / 1000)
+
+    @property
+    def cpu_ms_per_post(self) -> float:
+        """This process's CPU for the whole invocation, per post."""
+        return self.cpu_s * 1000 / self.posts
+
+    @property
+    def first_post_ms(self) -> float:
+        """Event-log write and first ``Query`` page, before posting starts."""
+        return self.wall_s * 1000 - self.posting_ms
+
+
+def invoice_event(payload_bytes: int) -> dict[str, Any]:
+    """A new sent invoice carrying about ``payload_bytes`` of invoice fields."""
+    from lambda_src.contract import build_event
+
+    event: dict[str, Any] = dict(
+        build_event(
+            "INVOICE_SENT",
+            "inv-1",
+            "cust-1",
+            {"status": "SENT", "notes": "x" * payload_bytes},
+            source="bench",
+        )
+    )
+    return event
+
+
+def measure(runner: HandlerRunner, backend: Backend, payload_bytes: int) -> Run:
+    """One invocation of the real handler, checked against the endpoint's count."""
+    backend.reset()
+    report, wall, cpu = runner.deliver(invoice_event(payload_bytes))
+    accepted = backend.posts()
+    if report["delivered"] != accepted:
+        raise SystemExit(f"sanity: handler counted {report['delivered']}, endpoint {accepted}")
+    return Run(wall, cpu, accepted, float(report["postingMs"]))
+
+
+def sequential_baseline(endpoint: str, ids: list[str], payload: bytes) -> tuple[float, float]:
+    """AWS's Python sample: one default client, one ``post_to_connection`` after the other.
+    Returns (posts/s, CPU ms per post)."""
+    import boto3
+
+    client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+    client.post_to_connection(ConnectionId=ids[0], Data=payload)  # open the HTTP connection
+    wall, cpu = time.perf_counter(), time.process_time()
+    for connection_id in ids:
+        client.post_to_connection(ConnectionId=connection_id, Data=payload)
+    return len(ids) / (time.perf_counter() - wall), (time.process_time() - cpu) * 1000 / len(ids)
+
+
+def print_row(label: str, runs: list[Run]) -> None:
+    """Medians of ``runs`` in one table row."""
+    print(
+        f"{label:<28}"
+        f"{statistics.median(r.posts_per_second for r in runs):>9.0f}"
+        f"{statistics.median(r.posting_posts_per_second for r in runs):>11.0f}"
+        f"{statistics.median(r.cpu_ms_per_post for r in runs):>13.3f}"
+        f"{statistics.median(r.wall_s * 1000 for r in runs):>9.0f}"
+        f"{statistics.median(r.first_post_ms for r in runs):>13.0f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipients", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--workers", type=int, nargs="+", default=[16, 32, 64])
+    parser.add_argument("--latency-ms", type=float, nargs=2, default=(10.0, 20.0))
+    parser.add_argument("--payload-bytes", type=int, default=1000)
+    parser.add_argument("--baseline-posts", type=int, default=200)
+    args = parser.parse_args()
+
+    # Pin before any thread starts: a new thread inherits the affinity of its creator.
+    os.sched_setaffinity(0, {0})
+    with running_backend((args.latency_ms[0], args.latency_ms[1]), cpu=1, moto=True) as backend:
+        configure_handler_environment(backend)
+        from lambda_src.auth.identity import Identity
+        from lambda_src.definitions import ADMIN, Env
+
+        started = time.perf_counter()
+        admins = [Identity.create(f"admin-{i}", ADMIN, None) for i in range(args.recipients)]
+        ids = store_connections(create_tables(), admins, 0)
+        print(
+            f"{args.recipients} admin connections stored in moto in "
+            f"{time.perf_counter() - started:.1f} s; endpoint latency "
+            f"{args.latency_ms[0]:g}-{args.latency_ms[1]:g} ms; handler on core 0, endpoint + "
+            f"moto on core 1; load average {os.getloadavg()[0]:.1f}; medians of {args.runs} runs"
+        )
+        runner = HandlerRunner()
+        print(
+            f"{'configuration':<28}{'posts/s':>9}{'posting/s':>11}{'CPU ms/post':>13}"
+            f"{'wall ms':>9}{'1st post ms':>13}"
+        )
+        for workers in args.workers:
+            os.environ[Env.FANOUT_WORKERS] = str(workers)
+            print_row(
+                f"{workers} workers, first call", [measure(runner, backend, args.payload_bytes)]
+            )
+            print_row(
+                f"{workers} workers",
+                [measure(runner, backend, args.payload_bytes) for _ in range(args.runs)],
+            )
+        payload = json.dumps({"type": "event", "event": "x" * args.payload_bytes}).encode()
+        rate, cost = sequential_baseline(backend.endpoint, ids[: args.baseline_posts], payload)
+        label = f"sequential loop ({args.baseline_posts})"
+        print(f"{label:<28}{rate:>9.0f}{rate:>11.0f}{cost:>13.3f}")
+    print(
+        f"targets: >= {TARGET_POSTS_PER_SECOND} posts/s, <= {TARGET_CPU_MS_PER_POST} CPU ms per "
+        "post.\nposts/s: whole invocation; posting/s: first post to last; CPU: this process for "
+        "the whole invocation (event log, Query pages, posts);\n1st post ms: event-log write and "
+        "first Query page (moto's server walks its whole table for each Query)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,486 @@
+"""``AlexHoInvoiceRealtime``: the whole real-time invoice system as one L3 construct."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from aws_cdk import CfnElement, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.aws_apigateway import CfnAccount
+from constructs import Construct
+
+from lambda_src import definitions
+from lambda_src.definitions import Env
+
+from . import functions as fn
+from .alarms import AlarmSpec, create_alarm
+from .auth import AuthSettings
+from .bundling import lambda_code
+from .messaging import create_dead_letter_queue, create_topic
+from .nag import acknowledge
+from .naming import BaseNames, PhysicalNames
+from .options import check_exclusive, merge_overrides
+from .tables import CONNECTIONS, EVENT_LOG, create_table
+from .websocket import InvoiceWebSocketApi, LoggedStage, RouteHandlers, api_gateway_cloudwatch_role
+
+DEFAULT_STAGE_NAME: Final = "live"
+DEFAULT_THROTTLE_RATE_LIMIT: Final = 100.0
+DEFAULT_THROTTLE_BURST_LIMIT: Final = 200
+DEFAULT_FAN_OUT_RETRY_ATTEMPTS: Final = 2
+DEFAULT_FAN_OUT_MAX_EVENT_AGE_SECONDS: Final = 60 * 60
+DEFAULT_METRICS_NAMESPACE: Final = "AlexHoInvoiceRealtime"
+_STAGE_NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class AlexHoInvoiceRealtime(Construct):
+    """Real-time invoice updates over an API Gateway WebSocket API.
+
+    A backend publishes invoice events to :attr:`topic`; the fan-out function delivers each to
+    the connections of its audiences (admins always, the customer once the invoice is no
+    longer a draft). Every resource is a public attribute; every default is the secure one.
+
+    Resource pairs follow the AWS Solutions Constructs convention: pass ``existing_<x>`` to use
+    your resource, or ``<x>_props`` (keyword arguments of the CDK class) to override the
+    defaults of the one created here — not both.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name_prefix: str = definitions.DEFAULT_NAME_PREFIX,
+        environment_suffix: str | None = None,
+        auth: AuthSettings | None = None,
+        existing_auth_secret: secretsmanager.ISecret | None = None,
+        auth_secret_props: Mapping[str, Any] | None = None,
+        existing_topic: sns.ITopic | None = None,
+        topic_props: Mapping[str, Any] | None = None,
+        existing_connections_table: dynamodb.ITable | None = None,
+        connections_table_props: Mapping[str, Any] | None = None,
+        existing_event_log_table: dynamodb.ITable | None = None,
+        event_log_table_props: Mapping[str, Any] | None = None,
+        stage_name: str = DEFAULT_STAGE_NAME,
+        throttle_rate_limit: float = DEFAULT_THROTTLE_RATE_LIMIT,
+        throttle_burst_limit: int = DEFAULT_THROTTLE_BURST_LIMIT,
+        event_retention: Duration | None = None,
+        point_in_time_recovery: bool = True,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        log_level: str = "INFO",
+        fan_out_retry_attempts: int = DEFAULT_FAN_OUT_RETRY_ATTEMPTS,
+        fan_out_max_event_age: Duration | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        create_api_gateway_cloudwatch_role: bool = True,
+        service_name: str | None = None,
+        metrics_namespace: str = DEFAULT_METRICS_NAMESPACE,
+    ) -> None:
+        """Create the system.
+
+        :param name_prefix: starts every physical name (default ``alexHo``).
+        :param environment_suffix: appended as ``-<suffix>`` to every physical name
+            (``dev`` gives ``alexHoInvoiceWebSocket-dev``); keeps environments apart.
+        :param auth: how tokens are verified (default: HS256 with a generated secret).
+        :param existing_auth_secret: HS256 key to use (its SecretString is the raw key).
+        :param auth_secret_props: overrides of ``secretsmanager.Secret`` for the created key.
+        :param existing_topic: subscribe the fan-out to this topic instead of creating one.
+        :param topic_props: overrides of ``sns.Topic`` (a ``master_key`` replaces the new key).
+        :param existing_connections_table: use this table (it must match
+            ``definitions.connections_table_definition``).
+        :param connections_table_props: overrides of ``dynamodb.Table`` (keys are fixed).
+        :param existing_event_log_table: use this event-log table.
+        :param event_log_table_props: overrides of ``dynamodb.Table`` (keys are fixed).
+        :param stage_name: the API stage (also the last segment of the URLs).
+        :param throttle_rate_limit: stage-wide steady-state requests per second.
+        :param throttle_burst_limit: stage-wide burst.
+        :param event_retention: how long ``resume`` can replay events (default 24 h).
+        :param point_in_time_recovery: PITR on the tables created here.
+        :param removal_policy: tables, key, secret, queues and log groups on stack deletion.
+        :param log_retention: retention of the function and access log groups.
+        :param log_level: ``LOG_LEVEL`` of the functions.
+        :param fan_out_retry_attempts: Lambda's async retries of the fan-out (0-2).
+        :param fan_out_max_event_age: age after which an undelivered event goes to the DLQ
+            (60 s - 6 h, default 1 h).
+        :param alarm_topic: receives the alarms' ALARM and OK notifications.
+        :param create_api_gateway_cloudwatch_role: set the account-level role API Gateway
+            needs for access logs (once per stack); pass ``False`` if your account has one.
+        :param service_name: service name in structured logs (default ``<prefix>InvoiceRealtime``).
+        :param metrics_namespace: CloudWatch namespace of the EMF metrics.
+        """
+        super().__init__(scope, construct_id)
+        auth = auth or AuthSettings()
+        event_retention = event_retention or Duration.seconds(
+            definitions.DEFAULT_EVENT_RETENTION_SECONDS
+        )
+        fan_out_max_event_age = fan_out_max_event_age or Duration.seconds(
+            DEFAULT_FAN_OUT_MAX_EVENT_AGE_SECONDS
+        )
+        _check_props(
+            auth=auth,
+            existing_auth_secret=existing_auth_secret,
+            auth_secret_props=auth_secret_props,
+            existing_topic=existing_topic,
+            topic_props=topic_props,
+            existing_connections_table=existing_connections_table,
+            connections_table_props=connections_table_props,
+            existing_event_log_table=existing_event_log_table,
+            event_log_table_props=event_log_table_props,
+            stage_name=stage_name,
+            throttle_rate_limit=throttle_rate_limit,
+            throttle_burst_limit=throttle_burst_limit,
+            fan_out_retry_attempts=fan_out_retry_attempts,
+            log_level=log_level,
+        )
+        self.names = PhysicalNames(name_prefix, environment_suffix)
+        self.auth = auth
+        self.stage_name = stage_name
+        self.event_retention = event_retention
+
+        # --- Storage and messaging ------------------------------------------------------------
+        table_options: dict[str, Any] = {
+            "removal_policy": removal_policy,
+            "point_in_time_recovery": point_in_time_recovery,
+        }
+        self.connections_table: dynamodb.ITable = existing_connections_table or create_table(
+            self, CONNECTIONS, self.names, props=connections_table_props, **table_options
+        )
+        self.event_log_table: dynamodb.ITable = existing_event_log_table or create_table(
+            self, EVENT_LOG, self.names, props=event_log_table_props, **table_options
+        )
+        self.topic_key: kms.IKey | None = None
+        if existing_topic is not None:
+            self.topic: sns.ITopic = existing_topic
+        else:
+            self.topic, self.topic_key = create_topic(
+                self, self.names, props=topic_props, removal_policy=removal_policy
+            )
+        self.subscription_dlq: sqs.Queue = create_dead_letter_queue(
+            self,
+            "SubscriptionDeadLetterQueue",
+            queue_name=self.names.name(BaseNames.SUBSCRIPTION_DLQ),
+            removal_policy=removal_policy,
+            dead_letters_of="the SNS subscription of the fan-out function",
+        )
+        self.on_failure_dlq: sqs.Queue = create_dead_letter_queue(
+            self,
+            "OnFailureDeadLetterQueue",
+            queue_name=self.names.name(BaseNames.ON_FAILURE_DLQ),
+            removal_policy=removal_policy,
+            dead_letters_of="the fan-out function's asynchronous invocations",
+        )
+        self.dlqs: tuple[sqs.Queue, ...] = (self.subscription_dlq, self.on_failure_dlq)
+        self.secret: secretsmanager.ISecret | None = None
+        if auth.uses_secret:
+            self.secret = existing_auth_secret or self._create_auth_secret(
+                auth_secret_props, removal_policy
+            )
+
+        # --- API and stage (first: the functions need the callback URL) ----------------------
+        api_name = self.names.name(BaseNames.API)
+        self._websocket = InvoiceWebSocketApi(self, "WebSocket", api_name=api_name)
+        self.api: apigwv2.WebSocketApi = self._websocket.api
+        self.api_gateway_account: CfnAccount | None = (
+            api_gateway_cloudwatch_role(self) if create_api_gateway_cloudwatch_role else None
+        )
+        logged_stage = LoggedStage(
+            self,
+            "Stage",
+            api=self.api,
+            api_name=api_name,
+            stage_name=stage_name,
+            throttle_rate_limit=throttle_rate_limit,
+            throttle_burst_limit=throttle_burst_limit,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            account_logging=self.api_gateway_account,
+        )
+        self.stage: apigwv2.WebSocketStage = logged_stage.stage
+        self.access_log_group: logs.LogGroup = logged_stage.access_log_group
+        #: ``wss://{api}.execute-api.{region}.{urlSuffix}/{stage}`` — what clients connect to.
+        self.websocket_url: str = self.stage.url
+        #: ``https://{api}.execute-api.{region}.{urlSuffix}/{stage}`` — the Management API.
+        self.callback_url: str = self.stage.callback_url
+
+        # --- Functions ------------------------------------------------------------------------
+        self.code: lambda_.Code = lambda_code(fn.RUNTIME, fn.ARCHITECTURE)
+        self._functions = self._create_functions(
+            common_environment={
+                Env.POWERTOOLS_SERVICE_NAME: service_name or f"{name_prefix}InvoiceRealtime",
+                Env.METRICS_NAMESPACE: metrics_namespace,
+                Env.LOG_LEVEL: log_level,
+            },
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            fan_out_retry_attempts=fan_out_retry_attempts,
+            fan_out_max_event_age=fan_out_max_event_age,
+        )
+        self.functions: Mapping[str, lambda_.Function] = {
+            key: part.function for key, part in self._functions.items()
+        }
+        self.function_log_groups: Mapping[str, logs.LogGroup] = {
+            key: part.log_group for key, part in self._functions.items()
+        }
+        self.authorizer_function = self.functions["authorizer"]
+        self.connect_function = self.functions["connect"]
+        self.disconnect_function = self.functions["disconnect"]
+        self.default_function = self.functions["default"]
+        self.send_invoice_update_function = self.functions["send_invoice_update"]
+
+        # --- Routes, permissions and the subscription -----------------------------------------
+        self._websocket.add_routes(
+            RouteHandlers(
+                authorizer=self.authorizer_function,
+                connect=self.connect_function,
+                disconnect=self.disconnect_function,
+                default=self.default_function,
+            ),
+            authorizer_name=self.names.name(BaseNames.AUTHORIZER_FUNCTION),
+        )
+        self.authorizer: authorizers.WebSocketLambdaAuthorizer = self._websocket.authorizer
+        self.connect_route: apigwv2.WebSocketRoute = self._websocket.connect_route
+        self.disconnect_route: apigwv2.WebSocketRoute = self._websocket.disconnect_route
+        self.default_route: apigwv2.WebSocketRoute = self._websocket.default_route
+        self._grant_least_privilege()
+        self.topic.add_subscription(
+            subscriptions.LambdaSubscription(
+                self.send_invoice_update_function, dead_letter_queue=self.subscription_dlq
+            )
+        )
+
+        # --- Alarms ---------------------------------------------------------------------------
+        name = self.names.name
+        specs = (
+            AlarmSpec.dead_letters(
+                "SubscriptionDeadLetterAlarm",
+                name("SendInvoiceUpdateSubscriptionDlqNotEmpty"),
+                self.subscription_dlq,
+            ),
+            AlarmSpec.dead_letters(
+                "OnFailureDeadLetterAlarm",
+                name("SendInvoiceUpdateOnFailureDlqNotEmpty"),
+                self.on_failure_dlq,
+            ),
+            AlarmSpec.errors(
+                "SendInvoiceUpdateErrorsAlarm",
+                name("SendInvoiceUpdateErrors"),
+                self.send_invoice_update_function,
+            ),
+            AlarmSpec.errors(
+                "AuthorizerErrorsAlarm",
+                name("WebSocketAuthorizerErrors"),
+                self.authorizer_function,
+            ),
+        )
+        self.alarms: tuple[cloudwatch.Alarm, ...] = tuple(
+            create_alarm(self, spec, alarm_topic) for spec in specs
+        )
+        (
+            self.subscription_dlq_alarm,
+            self.on_failure_dlq_alarm,
+            self.send_invoice_update_errors_alarm,
+            self.authorizer_errors_alarm,
+        ) = self.alarms
+
+    def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` (a backend's role) publish events: ``sns:Publish`` on the topic and,
+        for a KMS-encrypted topic, ``kms:GenerateDataKey*``/``kms:Decrypt`` on its key."""
+        return self.topic.grant_publish(grantee)
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _create_auth_secret(
+        self, props: Mapping[str, Any] | None, removal_policy: RemovalPolicy
+    ) -> secretsmanager.Secret:
+        settings = merge_overrides(
+            "auth_secret_props",
+            {
+                "secret_name": self.names.name(BaseNames.AUTH_SECRET),
+                "description": "HS256 key that signs WebSocket connect tokens (raw SecretString)",
+                "generate_secret_string": secretsmanager.SecretStringGenerator(
+                    password_length=64, exclude_punctuation=True
+                ),
+                "removal_policy": removal_policy,
+            },
+            props,
+        )
+        secret = secretsmanager.Secret(self, "AuthSecret", **settings)
+        acknowledge(
+            secret,
+            "AwsSolutions-SMG4",
+            "The HS256 signing key is shared with the backend that mints connect tokens; "
+            "rotating it needs a coordinated rollout of both, so it is rotated by an "
+            "operator rather than by a rotation Lambda.",
+        )
+        return secret
+
+    def _create_functions(
+        self,
+        *,
+        common_environment: Mapping[str, str],
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+        fan_out_retry_attempts: int,
+        fan_out_max_event_age: Duration,
+    ) -> dict[str, fn.RealtimeFunction]:
+        def create(
+            spec: fn.FunctionSpec, environment: Mapping[str, str], **kwargs: Any
+        ) -> fn.RealtimeFunction:
+            return fn.RealtimeFunction(
+                self,
+                spec,
+                function_name=self.names.name(spec.base_name),
+                code=self.code,
+                environment={**common_environment, **environment},
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+                **kwargs,
+            )
+
+        authorizer_environment = dict(self.auth.environment())
+        if self.secret is not None:
+            authorizer_environment[Env.AUTH_SECRET_ID] = self.secret.secret_arn
+        table_environment = {Env.CONNECTIONS_TABLE: self.connections_table.table_name}
+        delivery_environment = {
+            **table_environment,
+            Env.EVENT_LOG_TABLE: self.event_log_table.table_name,
+            Env.CALLBACK_URL: self.callback_url,
+            Env.EVENT_RETENTION_SECONDS: str(int(self.event_retention.to_seconds())),
+        }
+        return {
+            "authorizer": create(fn.AUTHORIZER, authorizer_environment),
+            "connect": create(fn.CONNECT, table_environment),
+            "disconnect": create(fn.DISCONNECT, table_environment),
+            "default": create(fn.DEFAULT, delivery_environment),
+            "send_invoice_update": create(
+                fn.SEND_INVOICE_UPDATE,
+                delivery_environment,
+                retry_attempts=fan_out_retry_attempts,
+                max_event_age=fan_out_max_event_age,
+                on_failure=destinations.SqsDestination(self.on_failure_dlq),
+            ),
+        }
+
+    def _grant_least_privilege(self) -> None:
+        connections = self.connections_table
+        event_log = self.event_log_table
+        audience_index_arn = f"{connections.table_arn}/index/{definitions.AUDIENCE_INDEX}"
+
+        def allow(function: lambda_.Function, actions: list[str], resources: list[str]) -> None:
+            function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
+        if self.secret is not None:
+            allow(
+                self.authorizer_function,
+                ["secretsmanager:GetSecretValue"],
+                [self.secret.secret_arn],
+            )
+            if self.secret.encryption_key is not None:
+                self.secret.encryption_key.grant_decrypt(self.authorizer_function)
+        allow(self.connect_function, ["dynamodb:PutItem"], [connections.table_arn])
+        allow(self.disconnect_function, ["dynamodb:DeleteItem"], [connections.table_arn])
+        allow(self.default_function, ["dynamodb:GetItem"], [connections.table_arn])
+        allow(self.default_function, ["dynamodb:Query"], [event_log.table_arn])
+        fan_out = self.send_invoice_update_function
+        allow(fan_out, ["dynamodb:Query"], [audience_index_arn])
+        allow(fan_out, ["dynamodb:DeleteItem"], [connections.table_arn])
+        allow(fan_out, ["dynamodb:PutItem", "dynamodb:BatchWriteItem"], [event_log.table_arn])
+        for table, users in (
+            (
+                connections,
+                (self.connect_function, self.disconnect_function, self.default_function, fan_out),
+            ),
+            (event_log, (self.default_function, fan_out)),
+        ):
+            if table.encryption_key is not None:
+                for user in users:
+                    table.encryption_key.grant_encrypt_decrypt(user)
+        self._grant_manage_connections(self._functions["default"])
+        self._grant_manage_connections(self._functions["send_invoice_update"])
+
+    def _grant_manage_connections(self, part: fn.RealtimeFunction) -> None:
+        """``POST @connections/{id}`` on this API's stage only (not the whole API)."""
+        stack = Stack.of(self)
+        resource = stack.format_arn(
+            service="execute-api",
+            resource=self.api.api_id,
+            resource_name=f"{self.stage_name}/POST/@connections/*",
+        )
+        part.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=[resource])
+        )
+        api_resource = self.api.node.default_child
+        if not isinstance(api_resource, CfnElement):
+            raise TypeError(f"{self.api.node.path} has no CloudFormation resource")
+        api_logical_id = stack.resolve(api_resource.logical_id)
+        acknowledge(
+            part.default_policy,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:"
+            f"<AWS::AccountId>:<{api_logical_id}>/{self.stage_name}/POST/@connections/*]",
+            "Posting to a connection needs its id in the ARN and connections are created "
+            "at run time; the wildcard covers only POST @connections on this API's stage.",
+        )
+
+
+def _check_props(
+    *,
+    auth: AuthSettings,
+    existing_auth_secret: object,
+    auth_secret_props: object,
+    existing_topic: object,
+    topic_props: object,
+    existing_connections_table: object,
+    connections_table_props: object,
+    existing_event_log_table: object,
+    event_log_table_props: object,
+    stage_name: str,
+    throttle_rate_limit: float,
+    throttle_burst_limit: int,
+    fan_out_retry_attempts: int,
+    log_level: str,
+) -> None:
+    """Every conflict and bad value, raised before any resource exists."""
+    check_exclusive("existing_topic", existing_topic, "topic_props", topic_props)
+    check_exclusive(
+        "existing_connections_table",
+        existing_connections_table,
+        "connections_table_props",
+        connections_table_props,
+    )
+    check_exclusive(
+        "existing_event_log_table",
+        existing_event_log_table,
+        "event_log_table_props",
+        event_log_table_props,
+    )
+    check_exclusive(
+        "existing_auth_secret", existing_auth_secret, "auth_secret_props", auth_secret_props
+    )
+    if not auth.uses_secret and (existing_auth_secret or auth_secret_props):
+        raise ValueError(
+            f"existing_auth_secret/auth_secret_props only apply to auth mode "
+            f"{definitions.AUTH_MODE_HS256}; auth mode {auth.mode} verifies tokens with the "
+            "issuer's JWKS"
+        )
+    if not _STAGE_NAME_PATTERN.fullmatch(stage_name):
+        raise ValueError(f"stage_name {stage_name!r} must be 1-128 letters, digits, '-' or '_'")
+    if throttle_rate_limit <= 0 or throttle_burst_limit <= 0:
+        raise ValueError("throttle_rate_limit and throttle_burst_limit must be positive")
+    if not 0 <= fan_out_retry_attempts <= 2:
+        raise ValueError("fan_out_retry_attempts must be 0, 1 or 2 (Lambda's limit)")
+    if log_level not in _LOG_LEVELS:
+        raise ValueError(f"log_level {log_level!r} is not one of {', '.join(_LOG_LEVELS)}")

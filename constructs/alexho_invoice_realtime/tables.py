@@ -1,0 +1,152 @@
+"""DynamoDB tables: connections (+ ``byAudience`` GSI) and the event log used by ``resume``.
+
+Keys and indexes are built from ``lambda_src.definitions``' ``CreateTable`` definitions — the ones
+the runtime and the local stack use — so the three cannot drift apart; they, and the TTL
+attributes, cannot be overridden through ``*_table_props``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+from lambda_src import definitions
+
+from .nag import acknowledge
+from .naming import BaseNames, PhysicalNames
+from .options import merge_overrides
+
+#: Props that define the runtime contract: key schema and TTL attribute.
+_CONTRACT_PROPS: Final = ("partition_key", "sort_key", "time_to_live_attribute")
+_ATTRIBUTE_TYPES: Final = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
+_KEY_PROPS: Final = {"HASH": "partition_key", "RANGE": "sort_key"}
+
+
+def _key_props(definition: Mapping[str, Any], key_schema: list[dict[str, str]]) -> dict[str, Any]:
+    """``partition_key``/``sort_key`` (``dynamodb.Attribute``) of a ``CreateTable`` key schema,
+    typed from its attribute definitions."""
+    types = {a["AttributeName"]: a["AttributeType"] for a in definition["AttributeDefinitions"]}
+    return {
+        _KEY_PROPS[key["KeyType"]]: dynamodb.Attribute(
+            name=key["AttributeName"], type=_ATTRIBUTE_TYPES[types[key["AttributeName"]]]
+        )
+        for key in key_schema
+    }
+
+
+def _table_settings(
+    props_name: str,
+    table_name: str,
+    props: Mapping[str, Any] | None,
+    *,
+    removal_policy: RemovalPolicy,
+    point_in_time_recovery: bool,
+) -> dict[str, Any]:
+    """Secure defaults (on-demand, KMS encryption, PITR) with the caller's overrides on top."""
+    defaults: dict[str, Any] = {
+        "table_name": table_name,
+        "billing_mode": dynamodb.BillingMode.PAY_PER_REQUEST,
+        "encryption": dynamodb.TableEncryption.AWS_MANAGED,
+        "removal_policy": removal_policy,
+    }
+    if "point_in_time_recovery" not in (props or {}):  # the deprecated flag excludes the spec
+        defaults["point_in_time_recovery_specification"] = (
+            dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=point_in_time_recovery
+            )
+        )
+    return merge_overrides(props_name, defaults, props, fixed=_CONTRACT_PROPS)
+
+
+def _pitr_enabled(settings: Mapping[str, Any]) -> bool:
+    if "point_in_time_recovery" in settings:
+        return bool(settings["point_in_time_recovery"])
+    specification = settings.get("point_in_time_recovery_specification")
+    if isinstance(specification, Mapping):
+        return bool(specification.get("point_in_time_recovery_enabled"))
+    return bool(specification and specification.point_in_time_recovery_enabled)
+
+
+@dataclass(frozen=True)
+class TableKind:
+    """What differs between the two tables."""
+
+    construct_id: str
+    base_name: str
+    props_name: str
+    definition: Callable[[str], dict[str, Any]]
+    ttl_attribute: str
+    #: What the rows are, for the reason of a disabled-PITR acknowledgement.
+    holds: str
+
+
+CONNECTIONS: Final = TableKind(
+    "ConnectionsTable",
+    BaseNames.CONNECTIONS_TABLE,
+    "connections_table_props",
+    definitions.connections_table_definition,
+    definitions.CONNECTION_EXPIRES_AT,
+    "connection rows that expire within about two hours",
+)
+EVENT_LOG: Final = TableKind(
+    "EventLogTable",
+    BaseNames.EVENT_LOG_TABLE,
+    "event_log_table_props",
+    definitions.event_log_table_definition,
+    definitions.EVENT_LOG_EXPIRES_AT,
+    "a replay buffer of events kept for the resume window",
+)
+
+
+def create_table(
+    scope: Construct,
+    kind: TableKind,
+    names: PhysicalNames,
+    *,
+    props: Mapping[str, Any] | None,
+    removal_policy: RemovalPolicy,
+    point_in_time_recovery: bool,
+) -> dynamodb.Table:
+    """The table of ``kind``: keys and GSIs (the connections table's KEYS_ONLY ``byAudience``
+    index — fan-out needs only connection ids) from its shared definition, TTL on, secure
+    defaults with ``props`` merged over them."""
+    table_name = names.name(kind.base_name)
+    definition = kind.definition(table_name)
+    settings = _table_settings(
+        kind.props_name,
+        table_name,
+        props,
+        removal_policy=removal_policy,
+        point_in_time_recovery=point_in_time_recovery,
+    )
+    table = dynamodb.Table(
+        scope,
+        kind.construct_id,
+        time_to_live_attribute=kind.ttl_attribute,
+        **_key_props(definition, definition["KeySchema"]),
+        **settings,
+    )
+    for index in definition.get("GlobalSecondaryIndexes", []):
+        table.add_global_secondary_index(
+            index_name=index["IndexName"],
+            projection_type=dynamodb.ProjectionType[index["Projection"]["ProjectionType"]],
+            **_key_props(definition, index["KeySchema"]),
+        )
+    if not _pitr_enabled(settings):
+        acknowledge(
+            table,
+            "AwsSolutions-DDB3",
+            "Point-in-time recovery was switched off for this environment "
+            f"(point_in_time_recovery=False); the table holds {kind.holds}, "
+            "which clients rebuild by reconnecting.",
+        )
+    return table

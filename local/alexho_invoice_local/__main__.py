@@ -1,0 +1,7 @@
+"""``python -m alexho_invoice_local``: same as the ``alexho-local`` console script."""
+
+import sys
+
+from alexho_invoice_local.cli import main
+
+sys.exit(main())

@@ -1,0 +1,84 @@
+"""The Lambda functions the construct deploys, as the local stack runs them."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from alexho_invoice_local.apigw_events import DEFAULT_ROUTE
+from alexho_invoice_local.gateway import GatewayRoutes
+from alexho_invoice_local.lambda_functions import LambdaFunction
+from alexho_invoice_local.settings import StackSettings
+
+#: API Gateway stops waiting for an integration after 29 seconds.
+ROUTE_TIMEOUT_SECONDS = 29.0
+FANOUT_TIMEOUT_SECONDS = 60.0
+
+
+class RuntimeMissingError(ImportError):
+    """A handler module of ``lambda_src`` cannot be imported."""
+
+
+@dataclass(frozen=True)
+class StackFunctions:
+    """One :class:`LambdaFunction` per deployed function."""
+
+    authorizer: LambdaFunction
+    connect: LambdaFunction
+    disconnect: LambdaFunction
+    default: LambdaFunction
+    send_invoice_update: LambdaFunction
+
+    def all(self) -> tuple[LambdaFunction, ...]:
+        """Every function."""
+        return (
+            self.authorizer,
+            self.connect,
+            self.disconnect,
+            self.default,
+            self.send_invoice_update,
+        )
+
+    def routes(self) -> GatewayRoutes:
+        """The WebSocket API's routes (this API has ``$default`` as its only message route)."""
+        return GatewayRoutes(
+            authorizer=self.authorizer,
+            connect=self.connect,
+            disconnect=self.disconnect,
+            messages={DEFAULT_ROUTE: self.default},
+        )
+
+    def check_importable(self) -> None:
+        """Import every handler now, so a missing runtime fails at start, not at first use."""
+        for function in self.all():
+            module_name = function.handler_path.partition(":")[0]
+            try:
+                importlib.import_module(module_name)
+            except ImportError as error:
+                raise RuntimeMissingError(
+                    f"cannot import {module_name} for {function.name}: {error}"
+                ) from error
+            function.handler()
+
+
+def stack_functions(settings: StackSettings) -> StackFunctions:
+    """The functions, named like the construct names them, running ``lambda_src.handlers``."""
+
+    def function(base_name: str, module: str, timeout: float) -> LambdaFunction:
+        return LambdaFunction(
+            name=settings.physical_name(base_name),
+            handler_path=f"lambda_src.handlers.{module}:handler",
+            region=settings.region,
+            account_id=settings.account_id,
+            timeout_seconds=timeout,
+        )
+
+    return StackFunctions(
+        authorizer=function("WebSocketAuthorizer", "authorizer", ROUTE_TIMEOUT_SECONDS),
+        connect=function("WebSocketConnect", "connect", ROUTE_TIMEOUT_SECONDS),
+        disconnect=function("WebSocketDisconnect", "disconnect", ROUTE_TIMEOUT_SECONDS),
+        default=function("WebSocketDefault", "default", ROUTE_TIMEOUT_SECONDS),
+        send_invoice_update=function(
+            "SendInvoiceUpdate", "send_invoice_update", FANOUT_TIMEOUT_SECONDS
+        ),
+    )

@@ -1,0 +1,159 @@
+"""moto's HTTP server (DynamoDB, SNS, SQS, Secrets Manager) on loopback.
+
+:class:`moto.server.ThreadedMotoServer` runs either in a thread of this process or (the
+default) in a child process of its own: moto's backends are process-wide state, and in a child
+they neither share this process's interpreter lock with the gateway nor touch the backends of
+any ``mock_aws`` session in this process. The child exits when its parent goes away.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import signal
+import threading
+import urllib.request
+from multiprocessing.connection import Connection
+from typing import Any
+
+from moto.server import ThreadedMotoServer
+
+from alexho_invoice_local.ports import PortInUseError, is_address_in_use
+from alexho_invoice_local.process_tuning import tune_for_latency
+from alexho_invoice_local.settings import url_host
+
+_SERVICE = "AWS endpoint (moto)"
+_START_TIMEOUT_SECONDS = 60.0
+
+
+class MotoBackend:
+    """Serves moto on ``host:port`` (0: a free port) in a child process or a thread."""
+
+    def __init__(self, host: str, port: int, *, in_process: bool = False) -> None:
+        self._host = host
+        self._requested_port = port
+        self._in_process = in_process
+        self._thread_server: _ReportingMotoServer | None = None
+        self._child: multiprocessing.process.BaseProcess | None = None
+        self._control: Connection | None = None
+        self._port: int | None = None
+
+    def start(self) -> None:
+        """Start serving empty backends; raises :class:`PortInUseError` when the port is taken."""
+        if self._in_process:
+            self._port = _start_thread_server(self)
+        else:
+            self._port = self._start_child()
+        # In a thread, moto's backends are this process's: start from an empty account.
+        self.reset()
+
+    def _start_child(self) -> int:
+        context = multiprocessing.get_context("spawn")
+        parent_end, child_end = context.Pipe()
+        self._control = parent_end
+        self._child = context.Process(
+            target=_serve_in_child,
+            args=(self._host, self._requested_port, child_end),
+            name="moto-server",
+            daemon=True,
+        )
+        self._child.start()
+        child_end.close()
+        if not parent_end.poll(_START_TIMEOUT_SECONDS):
+            self.stop()
+            raise RuntimeError("moto did not start in time")
+        status, value = parent_end.recv()
+        if status == "in-use":
+            self.stop()
+            raise PortInUseError(_SERVICE, self._host, self._requested_port)
+        if status != "ready":
+            self.stop()
+            raise RuntimeError(f"moto failed to start: {value}")
+        return int(value)
+
+    @property
+    def endpoint_url(self) -> str:
+        """``http://host:port`` of the running server."""
+        return f"http://{url_host(self._host)}:{self._port}"
+
+    def reset(self) -> None:
+        """Forget every resource moto holds (``POST /moto-api/reset``)."""
+        url = f"{self.endpoint_url}/moto-api/reset"
+        request = urllib.request.Request(url, method="POST")  # noqa: S310 - http on loopback
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            response.read()
+
+    def stop(self) -> None:
+        """Stop serving (emptying this process's backends when moto runs in a thread)."""
+        if self._thread_server is not None:
+            with contextlib.suppress(OSError):
+                self.reset()
+            self._thread_server.stop()
+            self._thread_server = None
+        if self._child is not None:
+            if self._control is not None:
+                with contextlib.suppress(OSError):
+                    self._control.send("stop")
+                self._control.close()
+                self._control = None
+            self._child.join(10)
+            if self._child.is_alive():
+                self._child.kill()
+                self._child.join()
+            self._child = None
+
+
+def _start_thread_server(backend: MotoBackend) -> int:
+    # werkzeug logs every request line to stderr; the stack's own output says what matters.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = _ReportingMotoServer(ip_address=backend._host, port=backend._requested_port)
+    server.start()
+    if server.startup_error is not None:
+        if is_address_in_use(server.startup_error):
+            raise PortInUseError(_SERVICE, backend._host, backend._requested_port)
+        raise server.startup_error
+    backend._thread_server = server
+    return server.get_host_and_port()[1]
+
+
+def _serve_in_child(host: str, port: int, control: Connection) -> None:
+    """Child process: serve until the parent says stop or disappears (its pipe closes)."""
+    # Ctrl-C reaches the whole process group: the parent decides when moto stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tune_for_latency()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = _ReportingMotoServer(ip_address=host, port=port)
+    server.start()
+    error = server.startup_error
+    if error is not None:
+        control.send(("in-use" if is_address_in_use(error) else "error", repr(error)))
+        return
+    control.send(("ready", server.get_host_and_port()[1]))
+    with contextlib.suppress(EOFError, OSError):
+        control.recv()
+    server.stop()
+
+
+class _ReportingMotoServer(ThreadedMotoServer):
+    """Records a bind failure: the base class would leave ``start()`` waiting forever."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(verbose=False, **kwargs)
+        self.startup_error: BaseException | None = None
+
+    def _server_entry(self) -> None:
+        try:
+            super()._server_entry()
+        except BaseException as error:  # the thread must always release start()
+            self.startup_error = error
+            self._server_ready_event.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server_entry, name="moto-server", daemon=True)
+        self._thread.start()
+        self._server_ready_event.wait()
+
+    def stop(self) -> None:
+        if self.startup_error is None:
+            super().stop()

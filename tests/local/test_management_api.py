@@ -1,0 +1,162 @@
+"""The Management API (``@connections``) seen through boto3, against a real gateway on loopback.
+
+The gateway here has no Lambda routes (every handshake is accepted), so these tests exercise
+the HTTP surface alone; the full stack's tests cover the same endpoint behind the handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from alexho_invoice_local.apigw_events import ApiGatewayInfo
+from alexho_invoice_local.gateway import GatewayLimits, GatewayRoutes, WebSocketGateway
+from alexho_invoice_local.management_api import ManagementApiServer
+
+STAGE = "test"
+HOST = "127.0.0.1"
+
+
+@dataclass
+class Endpoints:
+    gateway: WebSocketGateway
+    websocket_url: str
+    callback_url: str
+
+
+@asynccontextmanager
+async def bare_gateway() -> AsyncIterator[Endpoints]:
+    """A gateway without routes (no authorizer, no handlers) and its Management API."""
+    with ThreadPoolExecutor(2) as executor:
+        gateway = WebSocketGateway(
+            ApiGatewayInfo("eu-west-1", "123456789012", "apiid", STAGE),
+            GatewayRoutes(authorizer=None, connect=None, disconnect=None, messages={}),
+            GatewayLimits(
+                max_message_bytes=128 * 1024, idle_timeout_seconds=60, max_connection_seconds=60
+            ),
+            executor,
+        )
+        management = ManagementApiServer(gateway, STAGE, 128 * 1024)
+        websocket_port = await gateway.start(HOST, 0)
+        management_port = await management.start(HOST, 0)
+        try:
+            yield Endpoints(
+                gateway, f"ws://{HOST}:{websocket_port}", f"http://{HOST}:{management_port}/{STAGE}"
+            )
+        finally:
+            await gateway.stop()
+            await management.stop()
+
+
+def management_client(callback_url: str) -> Any:
+    return boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=callback_url,
+        region_name="eu-west-1",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+async def only_connection_id(gateway: WebSocketGateway) -> str:
+    for _ in range(100):
+        if len(gateway.registry) == 1:
+            return gateway.registry.all()[0].connection_id
+        await asyncio.sleep(0.01)
+    raise AssertionError("the connection never registered")
+
+
+def test_post_to_an_unknown_connection_raises_the_clients_gone_exception() -> None:
+    async def scenario() -> None:
+        async with bare_gateway() as endpoints:
+            client = management_client(endpoints.callback_url)
+            # GIVEN a Management API with no open connection
+            # WHEN posting to an id nobody holds
+            # THEN botocore raises the client's own GoneException class (410)
+            with pytest.raises(client.exceptions.GoneException) as raised:
+                await asyncio.to_thread(
+                    client.post_to_connection, ConnectionId="L0SM9cOFvHcCIhw=", Data=b"{}"
+                )
+            assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+
+    asyncio.run(scenario())
+
+
+def test_post_delivers_the_body_to_the_websocket_as_a_text_frame() -> None:
+    async def scenario() -> None:
+        async with bare_gateway() as endpoints, connect(endpoints.websocket_url) as websocket:
+            connection_id = await only_connection_id(endpoints.gateway)
+            client = management_client(endpoints.callback_url)
+            # GIVEN an open connection WHEN the backend posts to its id
+            await asyncio.to_thread(
+                client.post_to_connection, ConnectionId=connection_id, Data=b'{"n":1}'
+            )
+            # THEN the client receives exactly that text
+            assert await asyncio.wait_for(websocket.recv(), 5) == '{"n":1}'
+
+    asyncio.run(scenario())
+
+
+def test_get_describes_the_connection_like_api_gateway() -> None:
+    async def scenario() -> None:
+        async with (
+            bare_gateway() as endpoints,
+            connect(endpoints.websocket_url, user_agent_header="portal/1.0"),
+        ):
+            connection_id = await only_connection_id(endpoints.gateway)
+            client = management_client(endpoints.callback_url)
+            # WHEN the backend asks for the connection
+            described = await asyncio.to_thread(client.get_connection, ConnectionId=connection_id)
+            # THEN it gets connectedAt, the identity and lastActiveAt, parsed by botocore
+            assert described["Identity"] == {"SourceIp": "127.0.0.1", "UserAgent": "portal/1.0"}
+            assert described["LastActiveAt"] >= described["ConnectedAt"]
+
+    asyncio.run(scenario())
+
+
+def test_delete_closes_the_connection_and_later_posts_are_gone() -> None:
+    async def scenario() -> None:
+        async with bare_gateway() as endpoints, connect(endpoints.websocket_url) as websocket:
+            connection_id = await only_connection_id(endpoints.gateway)
+            client = management_client(endpoints.callback_url)
+            # WHEN the backend deletes the connection
+            await asyncio.to_thread(client.delete_connection, ConnectionId=connection_id)
+            # THEN the client sees a normal close
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(websocket.recv(), 5)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1000
+            # AND the id is gone for the Management API
+            with pytest.raises(client.exceptions.GoneException):
+                await asyncio.to_thread(
+                    client.post_to_connection, ConnectionId=connection_id, Data=b"late"
+                )
+
+    asyncio.run(scenario())
+
+
+def test_post_over_128_kb_is_refused_as_payload_too_large() -> None:
+    async def scenario() -> None:
+        async with bare_gateway() as endpoints, connect(endpoints.websocket_url):
+            connection_id = await only_connection_id(endpoints.gateway)
+            client = management_client(endpoints.callback_url)
+            # WHEN the backend posts more than API Gateway's 128 KB message limit
+            # THEN it gets PayloadTooLargeException and the connection stays usable
+            with pytest.raises(client.exceptions.PayloadTooLargeException):
+                await asyncio.to_thread(
+                    client.post_to_connection,
+                    ConnectionId=connection_id,
+                    Data=b"x" * (128 * 1024 + 1),
+                )
+            assert len(endpoints.gateway.registry) == 1
+
+    asyncio.run(scenario())

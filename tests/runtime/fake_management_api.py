@@ -1,0 +1,145 @@
+"""A real HTTP server on loopback that plays API Gateway's ``@connections`` Management API.
+
+boto3's ``apigatewaymanagementapi`` client talks to it over HTTP exactly as to AWS (moto leaves
+loopback URLs alone), so handlers are exercised with real requests, real botocore error parsing
+(``GoneException`` on 410, ``LimitExceededException`` on 429) and real retries.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import unquote
+
+from tests.runtime.loopback import LoopbackHTTPServer
+
+STAGE = "test"
+#: ``x-amzn-ErrorType`` the endpoint sends with each status of ``ManagementEndpoint.failing``.
+ERROR_TYPES = {
+    403: "ForbiddenException",
+    429: "LimitExceededException",
+    500: "InternalServerError",
+    503: "ServiceUnavailableException",
+}
+
+
+@dataclass
+class ManagementEndpoint:
+    """Records every post; answers 410 for ``gone`` ids and 429 once for ``throttle_once`` ids."""
+
+    url: str = ""
+    #: (connection id, body bytes) of every accepted post, in arrival order.
+    posts: list[tuple[str, bytes]] = field(default_factory=list)
+    #: Connection ids deleted through ``delete_connection``.
+    deleted: list[str] = field(default_factory=list)
+    #: Ids answered with 410 GoneException on every post.
+    gone: set[str] = field(default_factory=set)
+    #: Ids answered with 429 LimitExceededException on their next post only.
+    throttle_once: set[str] = field(default_factory=set)
+    #: Ids that got a 429 (one entry per throttled request).
+    throttled: list[str] = field(default_factory=list)
+    #: Ids answered on every post with the given status (500, 429, ...), see ``ERROR_TYPES``.
+    failing: dict[str, int] = field(default_factory=dict)
+    #: Delay before each answer, to imitate the network.
+    latency_seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def messages_for(self, connection_id: str) -> list[dict[str, Any]]:
+        """The JSON frames posted to ``connection_id``, in order."""
+        with self.lock:
+            return [json.loads(body) for cid, body in self.posts if cid == connection_id]
+
+    def recipients(self) -> list[str]:
+        """Connection ids that received at least one post, in first-post order."""
+        with self.lock:
+            return list(dict.fromkeys(cid for cid, _ in self.posts))
+
+    def clear(self) -> None:
+        """Forget recorded posts and scripted failures."""
+        with self.lock:
+            self.posts.clear()
+            self.deleted.clear()
+            self.gone.clear()
+            self.throttle_once.clear()
+            self.throttled.clear()
+            self.failing.clear()
+
+
+def _handler_class(endpoint: ManagementEndpoint) -> type[BaseHTTPRequestHandler]:
+    prefix = f"/{STAGE}/@connections/"
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Silence the default stderr access log."""
+
+        def _connection_id(self) -> str | None:
+            if not self.path.startswith(prefix):
+                return None
+            return unquote(self.path[len(prefix) :])
+
+        def _answer(self, status: int, error: str | None = None) -> None:
+            body = json.dumps({"message": error}).encode() if error else b""
+            self.send_response(status)
+            if error:
+                self.send_header("x-amzn-ErrorType", error)
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if endpoint.latency_seconds:
+                time.sleep(endpoint.latency_seconds)
+            connection_id = self._connection_id()
+            if connection_id is None:
+                self._answer(404, "NotFoundException")
+                return
+            with endpoint.lock:
+                if connection_id in endpoint.gone:
+                    status, error = 410, "GoneException"
+                elif connection_id in endpoint.failing:
+                    status = endpoint.failing[connection_id]
+                    error = ERROR_TYPES.get(status, "InternalServerError")
+                elif connection_id in endpoint.throttle_once:
+                    endpoint.throttle_once.discard(connection_id)
+                    endpoint.throttled.append(connection_id)
+                    status, error = 429, "LimitExceededException"
+                else:
+                    endpoint.posts.append((connection_id, body))
+                    status, error = 200, None
+            self._answer(status, error)
+
+        def do_DELETE(self) -> None:
+            connection_id = self._connection_id()
+            if connection_id is None:
+                self._answer(404, "NotFoundException")
+                return
+            with endpoint.lock:
+                gone = connection_id in endpoint.gone
+                endpoint.deleted.append(connection_id)
+            self._answer(410, "GoneException") if gone else self._answer(204)
+
+    return Handler
+
+
+class ManagementApiServer:
+    """Runs a :class:`ManagementEndpoint` on ``127.0.0.1`` in a background thread."""
+
+    def __init__(self) -> None:
+        self.endpoint = ManagementEndpoint()
+        self._server = LoopbackHTTPServer(_handler_class(self.endpoint))
+        self.endpoint.url = f"{self._server.base_url}/{STAGE}"
+
+    def __enter__(self) -> ManagementEndpoint:
+        self._server.start()
+        return self.endpoint
+
+    def __exit__(self, *_: object) -> None:
+        self._server.stop()

@@ -1,0 +1,84 @@
+"""Helpers of the fan-out tests: connection rows, invoice events, SNS invocations, and a
+recorder of the DynamoDB operations the handler makes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from lambda_src import aws_clients
+from lambda_src.auth.identity import Identity
+from lambda_src.connections import Connection, expires_at
+from lambda_src.contract import InvoiceEvent, build_event, encode_event
+from lambda_src.definitions import ADMIN, CUSTOMER
+from lambda_src.handlers import send_invoice_update
+from tests.runtime.events import new_connection_id, sns_event
+
+
+def admin(sub: str = "admin-1") -> Identity:
+    """An admin identity."""
+    return Identity.create(sub, ADMIN, None)
+
+
+def customer(customer_id: str, sub: str = "portal-user") -> Identity:
+    """A customer identity of ``customer_id``."""
+    return Identity.create(sub, CUSTOMER, customer_id)
+
+
+def add_connections(table: Any, identities: Iterable[Identity]) -> list[str]:
+    """Store one connection row per identity (as ``$connect`` would); returns their ids."""
+    connected_at_ms = int(time.time() * 1000)
+    ids = []
+    with table.batch_writer() as batch:
+        for identity in identities:
+            connection = Connection(
+                connection_id=new_connection_id(),
+                identity=identity,
+                connected_at_ms=connected_at_ms,
+                expires_at=expires_at(connected_at_ms),
+            )
+            batch.put_item(Item=connection.to_item())
+            ids.append(connection.connection_id)
+    return ids
+
+
+def invoice_event(
+    customer_id: str = "cust-42",
+    status: str = "SENT",
+    event_type: str = "INVOICE_SENT",
+    invoice_id: str = "inv-123",
+    **fields: Any,
+) -> InvoiceEvent:
+    """A valid envelope built with the contract's own builder."""
+    return build_event(
+        event_type,
+        invoice_id,
+        customer_id,
+        {"status": status, "version": 1, **fields},
+        source="invoice-service",
+    )
+
+
+def invoke(*messages: InvoiceEvent | str) -> dict[str, int]:
+    """Run the real handler on an SNS event with one record per message."""
+    bodies = [m if isinstance(m, str) else encode_event(m) for m in messages]
+    return send_invoice_update.handler(sns_event(bodies), None)
+
+
+@contextmanager
+def recorded_dynamodb_operations() -> Iterator[list[str]]:
+    """Names of the requests the handler's DynamoDB client makes, in order (a botocore event
+    hook that only watches: the requests still go to moto)."""
+    names: list[str] = []
+    events = aws_clients.dynamodb().meta.client.meta.events
+
+    def record(model: Any, **_: Any) -> None:
+        names.append(model.name)
+
+    events.register("before-call.dynamodb", record)
+    try:
+        yield names
+    finally:
+        events.unregister("before-call.dynamodb", record)

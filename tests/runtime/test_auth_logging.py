@@ -1,0 +1,58 @@
+"""A token never reaches a log line, a metric line or an error: checked on the output the
+authorizer really writes for an accepted, a denied and an unverifiable token."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambda_src.handlers.authorizer import handler
+from tests.runtime.conftest import LogCapture
+from tests.runtime.events import authorizer_event, browser_protocol_header, token_query
+from tests.runtime.token_factory import OTHER_SECRET, claims, hs256
+
+
+def assert_token_absent(token: str, *outputs: str) -> None:
+    signature = token.rsplit(".", 1)[-1]
+    for output in outputs:
+        assert token not in output
+        assert signature not in output
+
+
+@pytest.mark.usefixtures("hs256_auth")
+def test_accepted_token_is_not_logged(
+    captured_logs: LogCapture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a valid token
+    token = hs256(claims("CUSTOMER", "cust-42"))
+    # WHEN the authorizer accepts it
+    response = handler(authorizer_event(protocol_header=browser_protocol_header(token)), None)
+    # THEN the log says so, without the token, and the context holds no token either
+    assert '"connection allowed"' in captured_logs.text
+    assert_token_absent(token, captured_logs.text, capsys.readouterr().out, repr(response))
+
+
+@pytest.mark.usefixtures("hs256_auth")
+def test_rejected_token_is_not_logged(
+    captured_logs: LogCapture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a token signed with the wrong key, sent as a query parameter
+    token = hs256(claims("ADMIN", None), secret=OTHER_SECRET)
+    # WHEN the authorizer denies it
+    response = handler(authorizer_event(query=token_query(token)), None)
+    # THEN the log names the reason, not the token
+    assert '"reason":"bad signature"' in captured_logs.text
+    assert_token_absent(token, captured_logs.text, capsys.readouterr().out, repr(response))
+
+
+@pytest.mark.usefixtures("hs256_auth")
+def test_malformed_token_is_not_logged(
+    captured_logs: LogCapture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a token whose header is not JSON (PyJWT's messages could quote it)
+    token = "eyJub3QtanNvbg.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXBhcnQ"
+    # WHEN the authorizer denies it
+    handler(authorizer_event(protocol_header=browser_protocol_header(token)), None)
+    # THEN neither the token nor its parts are logged
+    assert '"connection denied"' in captured_logs.text
+    assert_token_absent(token, captured_logs.text, capsys.readouterr().out)
+    assert "eyJub3QtanNvbg" not in captured_logs.text

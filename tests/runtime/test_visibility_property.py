@@ -1,0 +1,77 @@
+"""Property: over random connections and event sequences, the real handler delivers every
+event to exactly the connections allowed to see it (DESIGN §3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lambda_src.auth.identity import Identity
+from lambda_src.contract import EventType, InvoiceEvent, status_values
+from lambda_src.definitions import CONNECTION_ID
+from tests.runtime.conftest import AwsTables
+from tests.runtime.fake_management_api import ManagementEndpoint
+from tests.runtime.fanout_support import add_connections, admin, customer, invoice_event, invoke
+
+CUSTOMER_IDS = ("cust-1", "cust-2", "cust-3")
+
+identities = st.one_of(
+    st.builds(admin, st.sampled_from(["admin-a", "admin-b"])),
+    st.builds(customer, st.sampled_from(CUSTOMER_IDS)),
+)
+events = st.builds(
+    invoice_event,
+    customer_id=st.sampled_from(CUSTOMER_IDS),
+    status=st.sampled_from(status_values()),
+    event_type=st.sampled_from([str(t) for t in EventType]),
+    invoice_id=st.sampled_from(["inv-1", "inv-2", "inv-3"]),
+)
+
+
+def allowed(identity: Identity, event: InvoiceEvent) -> bool:
+    """The rule, restated independently of the code under test."""
+    if identity.user_type == "ADMIN":
+        return True
+    return identity.customer_id == event["customerid"] and event["data"]["status"] != "DRAFT"
+
+
+def clear_connections(aws: AwsTables) -> None:
+    """Remove every connection row left by a previous example."""
+    items: list[dict[str, Any]] = aws.connections.scan()["Items"]
+    with aws.connections.batch_writer() as batch:
+        for item in items:
+            batch.delete_item(Key={CONNECTION_ID: item[CONNECTION_ID]})
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    # The moto session and the endpoint are shared by all examples; each example starts by
+    # clearing the connection rows and the endpoint's records.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    connections=st.lists(identities, min_size=1, max_size=8),
+    sequence=st.lists(events, min_size=1, max_size=5),
+)
+def test_each_connection_receives_exactly_the_events_it_may_see(
+    aws: AwsTables,
+    management_endpoint: ManagementEndpoint,
+    connections: list[Identity],
+    sequence: list[InvoiceEvent],
+) -> None:
+    # GIVEN a random set of admin and customer connections
+    clear_connections(aws)
+    management_endpoint.clear()
+    ids = add_connections(aws.connections, connections)
+    # WHEN a random sequence of events is published, one SNS notification each
+    for event in sequence:
+        invoke(event)
+    # THEN every connection received exactly the events it may see, once each, in order
+    for connection_id, identity in zip(ids, connections, strict=True):
+        received = [frame["event"] for frame in management_endpoint.messages_for(connection_id)]
+        assert received == [event for event in sequence if allowed(identity, event)]
+    # AND nothing went to any other connection id
+    assert set(management_endpoint.recipients()) <= set(ids)
