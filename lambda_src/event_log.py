@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Final
 
-from lambda_src.contract import MAX_CURSOR_LENGTH, InvoiceEvent
+from lambda_src.contract import MAX_CURSOR_LENGTH, InvoiceEvent, encode_event
 from lambda_src.definitions import (
     DEFAULT_EVENT_RETENTION_SECONDS,
     EVENT_LOG_EXPIRES_AT,
@@ -110,7 +110,7 @@ class EventLog:
             EVENT_LOG_PARTITION_KEY: MARKER_PREFIX + event_id,
             EVENT_LOG_SORT_KEY: MARKER_SORT_KEY,
         }
-        text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+        text = encode_event(event)
         items: list[dict[str, Any]] = [
             {
                 "Put": {

@@ -398,7 +398,9 @@ class AlexHoInvoiceRealtime(Construct):
         fan_out = self.send_invoice_update_function
         allow(fan_out, ["dynamodb:Query"], [audience_index_arn])
         allow(fan_out, ["dynamodb:DeleteItem"], [connections.table_arn])
-        allow(fan_out, ["dynamodb:PutItem", "dynamodb:BatchWriteItem"], [event_log.table_arn])
+        # EventLog.record: a conditional put (in one transaction) and, on a redelivery, a
+        # consistent read of the cursor the first delivery assigned.
+        allow(fan_out, ["dynamodb:PutItem", "dynamodb:GetItem"], [event_log.table_arn])
         for table, users in (
             (
                 connections,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from alexho_invoice_local.lambda_functions import InvocationError, LambdaFunction
 from alexho_invoice_local.sns_events import (
@@ -27,22 +27,14 @@ from alexho_invoice_local.sns_events import (
     sns_lambda_event,
 )
 
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
 LOGGER = logging.getLogger(__name__)
 _MAX_BATCH = 10
-#: An SQS message as boto3 returns it.
-Message = dict[str, Any]
 #: Runs one invocation: ``(event, request id) -> result``; raises when the handler fails.
 Invoke = Callable[[dict[str, Any], str], Any]
-
-
-class SqsApi(Protocol):
-    """The calls the worker makes on a boto3 SQS client."""
-
-    def receive_message(self, **kwargs: Any) -> Any: ...
-
-    def delete_message(self, **kwargs: Any) -> Any: ...
-
-    def send_message(self, **kwargs: Any) -> Any: ...
 
 
 @dataclass
@@ -81,7 +73,7 @@ class SnsDeliveryWorker:
 
     def __init__(
         self,
-        sqs: SqsApi,
+        sqs: SQSClient,
         queue_url: str,
         on_failure_queue_url: str,
         subscription_arn: str,
@@ -135,7 +127,7 @@ class SnsDeliveryWorker:
             for _ in range(free - len(messages)):
                 self._slots.release()
 
-    def _receive(self, count: int) -> list[Message]:
+    def _receive(self, count: int) -> list[MessageTypeDef]:
         response = self._sqs.receive_message(
             QueueUrl=self._queue_url,
             MaxNumberOfMessages=count,
@@ -144,7 +136,7 @@ class SnsDeliveryWorker:
         )
         return list(response.get("Messages", []))
 
-    def _handle(self, message: Message) -> None:
+    def _handle(self, message: MessageTypeDef) -> None:
         try:
             self._deliver(message)
         except Exception:
@@ -153,7 +145,7 @@ class SnsDeliveryWorker:
         finally:
             self._slots.release()
 
-    def _deliver(self, message: Message) -> None:
+    def _deliver(self, message: MessageTypeDef) -> None:
         try:
             notification = parse_notification(message.get("Body", ""))
         except NotSnsNotificationError as error:
