@@ -16,6 +16,17 @@ API_BASE_NAME: Final = "InvoiceWebSocket"
 TOPIC_BASE_NAME: Final = "InvoiceEvents"
 AUTH_SECRET_BASE_NAME: Final = "ConnectTokenSigningKey"
 
+
+class FunctionBaseNames:
+    """Base names of the five functions: the construct and the local stack name them alike."""
+
+    AUTHORIZER: Final = "WebSocketAuthorizer"
+    CONNECT: Final = "WebSocketConnect"
+    DISCONNECT: Final = "WebSocketDisconnect"
+    DEFAULT: Final = "WebSocketDefault"
+    SEND_INVOICE_UPDATE: Final = "SendInvoiceUpdate"
+
+
 # --- Connections table -----------------------------------------------------------------------
 CONNECTIONS_BASE_NAME: Final = "WebSocketConnections"
 CONNECTION_ID: Final = "connectionId"

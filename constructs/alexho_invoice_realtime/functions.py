@@ -12,6 +12,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
+from lambda_src.definitions import FunctionBaseNames
+
 #: The latest Python runtime of aws-cdk-lib 2.275, on Graviton.
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE: Final = lambda_.Architecture.ARM_64
@@ -37,32 +39,32 @@ class FunctionSpec:
 
 AUTHORIZER: Final = FunctionSpec(
     "AuthorizerFunction",
-    "WebSocketAuthorizer",
+    FunctionBaseNames.AUTHORIZER,
     "authorizer",
     "$connect REQUEST authorizer: verifies the JWT and returns the connection's audience",
 )
 CONNECT: Final = FunctionSpec(
     "ConnectFunction",
-    "WebSocketConnect",
+    FunctionBaseNames.CONNECT,
     "connect",
     "$connect: stores the authorized connection",
 )
 DISCONNECT: Final = FunctionSpec(
     "DisconnectFunction",
-    "WebSocketDisconnect",
+    FunctionBaseNames.DISCONNECT,
     "disconnect",
     "$disconnect: deletes the connection",
 )
 DEFAULT: Final = FunctionSpec(
     "DefaultFunction",
-    "WebSocketDefault",
+    FunctionBaseNames.DEFAULT,
     "default",
     "$default: ping and resume from the event log",
     timeout_seconds=30,
 )
 SEND_INVOICE_UPDATE: Final = FunctionSpec(
     "SendInvoiceUpdateFunction",
-    "SendInvoiceUpdate",
+    FunctionBaseNames.SEND_INVOICE_UPDATE,
     "send_invoice_update",
     "Fans an invoice event out to the connections of its audiences",
     memory_size=1024,

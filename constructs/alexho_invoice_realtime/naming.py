@@ -26,11 +26,11 @@ class BaseNames:
     CONNECTIONS_TABLE: Final = definitions.CONNECTIONS_BASE_NAME
     EVENT_LOG_TABLE: Final = definitions.EVENT_LOG_BASE_NAME
     AUTH_SECRET: Final = definitions.AUTH_SECRET_BASE_NAME
-    AUTHORIZER_FUNCTION: Final = "WebSocketAuthorizer"
-    CONNECT_FUNCTION: Final = "WebSocketConnect"
-    DISCONNECT_FUNCTION: Final = "WebSocketDisconnect"
-    DEFAULT_FUNCTION: Final = "WebSocketDefault"
-    SEND_INVOICE_UPDATE_FUNCTION: Final = "SendInvoiceUpdate"
+    AUTHORIZER_FUNCTION: Final = definitions.FunctionBaseNames.AUTHORIZER
+    CONNECT_FUNCTION: Final = definitions.FunctionBaseNames.CONNECT
+    DISCONNECT_FUNCTION: Final = definitions.FunctionBaseNames.DISCONNECT
+    DEFAULT_FUNCTION: Final = definitions.FunctionBaseNames.DEFAULT
+    SEND_INVOICE_UPDATE_FUNCTION: Final = definitions.FunctionBaseNames.SEND_INVOICE_UPDATE
     SUBSCRIPTION_DLQ: Final = "SendInvoiceUpdateSubscriptionDlq"
     ON_FAILURE_DLQ: Final = "SendInvoiceUpdateOnFailureDlq"
 

@@ -9,6 +9,7 @@ from alexho_invoice_local.apigw_events import DEFAULT_ROUTE
 from alexho_invoice_local.gateway import GatewayRoutes
 from alexho_invoice_local.lambda_functions import LambdaFunction
 from alexho_invoice_local.settings import StackSettings
+from lambda_src.definitions import FunctionBaseNames
 
 #: API Gateway stops waiting for an integration after 29 seconds.
 ROUTE_TIMEOUT_SECONDS = 29.0
@@ -74,11 +75,11 @@ def stack_functions(settings: StackSettings) -> StackFunctions:
         )
 
     return StackFunctions(
-        authorizer=function("WebSocketAuthorizer", "authorizer", ROUTE_TIMEOUT_SECONDS),
-        connect=function("WebSocketConnect", "connect", ROUTE_TIMEOUT_SECONDS),
-        disconnect=function("WebSocketDisconnect", "disconnect", ROUTE_TIMEOUT_SECONDS),
-        default=function("WebSocketDefault", "default", ROUTE_TIMEOUT_SECONDS),
+        authorizer=function(FunctionBaseNames.AUTHORIZER, "authorizer", ROUTE_TIMEOUT_SECONDS),
+        connect=function(FunctionBaseNames.CONNECT, "connect", ROUTE_TIMEOUT_SECONDS),
+        disconnect=function(FunctionBaseNames.DISCONNECT, "disconnect", ROUTE_TIMEOUT_SECONDS),
+        default=function(FunctionBaseNames.DEFAULT, "default", ROUTE_TIMEOUT_SECONDS),
         send_invoice_update=function(
-            "SendInvoiceUpdate", "send_invoice_update", FANOUT_TIMEOUT_SECONDS
+            FunctionBaseNames.SEND_INVOICE_UPDATE, "send_invoice_update", FANOUT_TIMEOUT_SECONDS
         ),
     )
