@@ -27,6 +27,10 @@ class FunctionBaseNames:
     SEND_INVOICE_UPDATE: Final = "SendInvoiceUpdate"
 
 
+#: The fan-out's on-failure destination queue (asynchronous invocations that failed for good).
+ON_FAILURE_DLQ_BASE_NAME: Final = "SendInvoiceUpdateOnFailureDlq"
+
+
 # --- Connections table -----------------------------------------------------------------------
 CONNECTIONS_BASE_NAME: Final = "WebSocketConnections"
 CONNECTION_ID: Final = "connectionId"

@@ -32,7 +32,7 @@ class BaseNames:
     DEFAULT_FUNCTION: Final = definitions.FunctionBaseNames.DEFAULT
     SEND_INVOICE_UPDATE_FUNCTION: Final = definitions.FunctionBaseNames.SEND_INVOICE_UPDATE
     SUBSCRIPTION_DLQ: Final = "SendInvoiceUpdateSubscriptionDlq"
-    ON_FAILURE_DLQ: Final = "SendInvoiceUpdateOnFailureDlq"
+    ON_FAILURE_DLQ: Final = definitions.ON_FAILURE_DLQ_BASE_NAME
 
 
 @dataclass(frozen=True)

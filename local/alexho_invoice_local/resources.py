@@ -19,8 +19,6 @@ from lambda_src import definitions
 
 #: Stands in for Lambda's internal queue of asynchronous invocations of the fan-out function.
 INVOCATION_QUEUE_BASE_NAME: Final = "SendInvoiceUpdateInvocations"
-#: The fan-out function's on-failure destination.
-ON_FAILURE_QUEUE_BASE_NAME: Final = "SendInvoiceUpdateOnFailure"
 #: Longer than an invocation and its retries take: a message in flight never reappears early.
 INVOCATION_VISIBILITY_SECONDS: Final = 300
 SIGNING_KEY_BYTES: Final = 48
@@ -60,9 +58,9 @@ def create_resources(settings: StackSettings, endpoint_url: str) -> LocalResourc
     topic_arn = sns.create_topic(Name=settings.physical_name(definitions.TOPIC_BASE_NAME))[
         "TopicArn"
     ]
-    on_failure_url = sqs.create_queue(QueueName=settings.physical_name(ON_FAILURE_QUEUE_BASE_NAME))[
-        "QueueUrl"
-    ]
+    on_failure_url = sqs.create_queue(
+        QueueName=settings.physical_name(definitions.ON_FAILURE_DLQ_BASE_NAME)
+    )["QueueUrl"]
     invocation_url = sqs.create_queue(
         QueueName=settings.physical_name(INVOCATION_QUEUE_BASE_NAME),
         Attributes={"VisibilityTimeout": str(INVOCATION_VISIBILITY_SECONDS)},
