@@ -167,7 +167,7 @@ def running_backend(
 
 def configure_handler_environment(backend: Backend) -> None:
     """Fake credentials, the tables' names, and the backend's URLs for the handler."""
-    from lambda_src.definitions import Env
+    from alexho_invoice_runtime.definitions import Env
 
     os.environ.update(
         {
@@ -189,7 +189,10 @@ def create_tables() -> Any:
     """Create both tables; returns the connections ``Table`` resource."""
     import boto3
 
-    from lambda_src.definitions import connections_table_definition, event_log_table_definition
+    from alexho_invoice_runtime.definitions import (
+        connections_table_definition,
+        event_log_table_definition,
+    )
 
     client = boto3.client("dynamodb")
     client.create_table(**connections_table_definition(CONNECTIONS_TABLE))
@@ -199,7 +202,7 @@ def create_tables() -> Any:
 
 def store_connections(table: Any, identities: list[Any], first_index: int) -> list[str]:
     """One connection row per identity, written with ``batch_writer``; returns their ids."""
-    from lambda_src.connections import Connection, expires_at
+    from alexho_invoice_runtime.connections import Connection, expires_at
 
     now_ms = int(time.time() * 1000)
     ids = [f"conn{first_index + offset:08d}=" for offset in range(len(identities))]
@@ -214,17 +217,17 @@ class HandlerRunner:
     """Runs ``send_invoice_update.handler`` and returns the log line of each delivery."""
 
     def __init__(self) -> None:
-        from lambda_src.handlers.send_invoice_update import handler
+        from alexho_invoice_runtime.handlers.send_invoice_update import handler
 
         self._handler: Callable[[dict[str, Any], Any], dict[str, int]] = handler
         self._logs = io.StringIO()
-        for log_handler in logging.getLogger("lambda_src").handlers:
+        for log_handler in logging.getLogger("alexho_invoice_runtime").handlers:
             if isinstance(log_handler, logging.StreamHandler):
                 log_handler.setStream(self._logs)
 
     def deliver(self, event: dict[str, Any]) -> tuple[dict[str, Any], float, float]:
         """Publish ``event`` in one SNS record: (report log line, wall s, this process's CPU s)."""
-        from lambda_src.contract import encode_event
+        from alexho_invoice_runtime.contract import encode_event
 
         invocation = {
             "Records": [{"Sns": {"MessageId": event["id"], "Message": encode_event(event)}}]

@@ -12,7 +12,7 @@ target of at most 60 ms above it.
 
     python benchmarks/cold_start.py            # 15 runs per row
     python benchmarks/cold_start.py --runs 31  # steadier medians
-    python benchmarks/cold_start.py --detail lambda_src.handlers.authorizer   # -X importtime top 12
+    python benchmarks/cold_start.py --detail alexho_invoice_runtime.handlers.authorizer
 """
 
 from __future__ import annotations
@@ -31,21 +31,21 @@ TARGET_MS: Final = 60.0
 BASELINE: Final = "import boto3\nboto3.client('dynamodb')"
 #: handler module -> the client set-up its first invocation does.
 HANDLERS: Final = {
-    "lambda_src.handlers.authorizer": (
-        "from lambda_src import aws_clients\naws_clients.secretsmanager()  # HS256 mode"
+    "alexho_invoice_runtime.handlers.authorizer": (
+        "from alexho_invoice_runtime import aws_clients\naws_clients.secretsmanager()  # HS256 mode"
     ),
-    "lambda_src.handlers.connect": (
-        "from lambda_src import aws_clients\naws_clients.connections_table()"
+    "alexho_invoice_runtime.handlers.connect": (
+        "from alexho_invoice_runtime import aws_clients\naws_clients.connections_table()"
     ),
-    "lambda_src.handlers.disconnect": (
-        "from lambda_src import aws_clients\naws_clients.connections_table()"
+    "alexho_invoice_runtime.handlers.disconnect": (
+        "from alexho_invoice_runtime import aws_clients\naws_clients.connections_table()"
     ),
-    "lambda_src.handlers.default": (
-        "from lambda_src import aws_clients\naws_clients.connections_table()\n"
+    "alexho_invoice_runtime.handlers.default": (
+        "from alexho_invoice_runtime import aws_clients\naws_clients.connections_table()\n"
         "aws_clients.event_log_table()\naws_clients.management_api()"
     ),
-    "lambda_src.handlers.send_invoice_update": (
-        "from lambda_src import aws_clients\naws_clients.connections_table()\n"
+    "alexho_invoice_runtime.handlers.send_invoice_update": (
+        "from alexho_invoice_runtime import aws_clients\naws_clients.connections_table()\n"
         "aws_clients.event_log_table()\naws_clients.management_api()"
     ),
 }

@@ -72,7 +72,7 @@ class Run:
 
 def invoice_event(payload_bytes: int) -> dict[str, Any]:
     """A new sent invoice carrying about ``payload_bytes`` of invoice fields."""
-    from lambda_src.contract import build_event
+    from alexho_invoice_runtime.contract import build_event
 
     event: dict[str, Any] = dict(
         build_event(
@@ -135,8 +135,8 @@ def main() -> None:
     os.sched_setaffinity(0, {0})
     with running_backend((args.latency_ms[0], args.latency_ms[1]), cpu=1, moto=True) as backend:
         configure_handler_environment(backend)
-        from lambda_src.auth.identity import Identity
-        from lambda_src.definitions import ADMIN, Env
+        from alexho_invoice_runtime.auth.identity import Identity
+        from alexho_invoice_runtime.definitions import ADMIN, Env
 
         started = time.perf_counter()
         admins = [Identity.create(f"admin-{i}", ADMIN, None) for i in range(args.recipients)]

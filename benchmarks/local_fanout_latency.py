@@ -30,11 +30,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alexho_invoice_local.client import InvoiceStreamClient
+from alexho_invoice_local.aws.publishing import local_publisher
+from alexho_invoice_local.cli.client import InvoiceStreamClient
 from alexho_invoice_local.endpoints import StackEndpoints
-from alexho_invoice_local.publishing import local_publisher
 from alexho_invoice_local.tokens import LocalTokens
-from lambda_src.contract import EventType
+from alexho_invoice_runtime.contract import EventType
 
 TARGET_P99_MS = 250.0
 #: multiprocessing's helper process among the stack's children (not part of the stack).

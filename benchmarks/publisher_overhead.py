@@ -26,7 +26,7 @@ from moto.server import ThreadedMotoServer
 
 from alexho_invoice_publisher import BatchItem, InvoiceEventPublisher
 from alexho_invoice_publisher.sns_message import message_attributes, message_body
-from lambda_src.contract import build_event
+from alexho_invoice_runtime.contract import build_event
 
 REGION = "eu-west-1"
 

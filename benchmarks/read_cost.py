@@ -66,9 +66,9 @@ def main() -> None:
         configure_handler_environment(backend)
         from moto import mock_aws
 
-        from lambda_src.auth.identity import Identity
-        from lambda_src.contract import build_event
-        from lambda_src.definitions import ADMIN, CUSTOMER
+        from alexho_invoice_runtime.auth.identity import Identity
+        from alexho_invoice_runtime.contract import build_event
+        from alexho_invoice_runtime.definitions import ADMIN, CUSTOMER
 
         with mock_aws():
             table = create_tables()

@@ -10,7 +10,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_logs as logs
 
 from alexho_invoice_realtime import AuthSettings, ClaimNames
-from lambda_src import definitions
+from alexho_invoice_runtime import definitions
 
 _ENVIRONMENT_KEYS: Final = frozenset(
     {

@@ -3,7 +3,7 @@
 >>> from alexho_invoice_realtime import AlexHoInvoiceRealtime, AuthSettings  # doctest: +SKIP
 """
 
-from lambda_src.definitions import AUTH_MODE_HS256, AUTH_MODE_JWKS, DEFAULT_NAME_PREFIX
+from alexho_invoice_runtime.definitions import AUTH_MODE_HS256, AUTH_MODE_JWKS, DEFAULT_NAME_PREFIX
 
 from .auth import AuthSettings, ClaimNames
 from .construct import (

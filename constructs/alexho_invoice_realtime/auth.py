@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from lambda_src import definitions
-from lambda_src.definitions import Env
+from alexho_invoice_runtime import definitions
+from alexho_invoice_runtime.definitions import Env
 
 AUTH_MODES = (definitions.AUTH_MODE_HS256, definitions.AUTH_MODE_JWKS)
 

@@ -1,9 +1,11 @@
 """The functions' code asset, bundled without Docker.
 
-The asset root holds the ``lambda_src/`` package (handlers are ``lambda_src.handlers.<x>.handler``)
-next to what the Lambda runtime lacks: PyJWT with its ``cryptography`` backend, pinned in
-``lambda_src/requirements.txt`` and installed by ``pip --platform`` for the functions' CPU
-architecture and Python version. All five functions share this one asset (the authorizer is the
+The asset root holds the ``alexho_invoice_runtime`` package (source folder ``lambda_src/``;
+handlers are ``alexho_invoice_runtime.handlers.<x>.handler``) next to what the Lambda runtime
+lacks: PyJWT with its ``cryptography`` backend, pinned in the package's ``requirements.txt`` and
+installed by ``pip --platform`` for the functions' CPU architecture and Python version. The
+package is found by its own name, so a consumer's project with a ``lambda_src`` folder of its
+own never shadows it. All five functions share this one asset (the authorizer is the
 only one that imports PyJWT; packages that are never imported cost nothing at cold start, and one
 asset keeps handlers and dependencies versioned together — a layer would add a second asset and a
 version to keep in step).
@@ -35,7 +37,7 @@ from aws_cdk import aws_lambda as lambda_
 BUNDLE_FORMAT_VERSION: Final = "1"
 BUNDLE_CACHE_ENV: Final = "ALEXHO_BUNDLE_CACHE_DIR"
 DEFAULT_BUNDLE_CACHE_DIR: Final = ".bundle-cache"
-PACKAGE_NAME: Final = "lambda_src"
+PACKAGE_NAME: Final = "alexho_invoice_runtime"
 REQUIREMENTS_FILE: Final = "requirements.txt"
 _IGNORED_NAMES: Final = ("__pycache__", "*.pyc", "*.pyo")
 
@@ -71,8 +73,8 @@ class PipTarget:
         return f"{self.implementation}-{self.python_version}-{self.platform}"
 
 
-def lambda_src_dir() -> Path:
-    """Directory of the installed ``lambda_src`` package (wheel or editable install alike)."""
+def runtime_package_dir() -> Path:
+    """Directory of the installed runtime package (wheel or editable install alike)."""
     spec = importlib.util.find_spec(PACKAGE_NAME)
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(f"the {PACKAGE_NAME} package is not installed")
@@ -107,7 +109,7 @@ def asset_hash(source: Path, target: PipTarget) -> str:
 
 @jsii.implements(ILocalBundling)
 class LocalPipBundling:
-    """Copies ``lambda_src`` into the asset and adds the pinned dependencies from a pip cache."""
+    """Copies the runtime package into the asset, plus the pinned dependencies from a pip cache."""
 
     def __init__(self, source: Path, target: PipTarget, cache_dir: Path) -> None:
         self._source = source
@@ -199,7 +201,7 @@ def _docker_command() -> list[str]:
 
 def lambda_code(runtime: lambda_.Runtime, architecture: lambda_.Architecture) -> lambda_.Code:
     """One code asset for all functions of ``runtime`` on ``architecture``."""
-    source = lambda_src_dir()
+    source = runtime_package_dir()
     target = PipTarget.for_function(runtime, architecture)
     return lambda_.Code.from_asset(
         str(source),

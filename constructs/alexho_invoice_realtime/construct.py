@@ -23,8 +23,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.aws_apigateway import CfnAccount
 from constructs import Construct
 
-from lambda_src import definitions
-from lambda_src.definitions import Env
+from alexho_invoice_runtime import definitions
+from alexho_invoice_runtime.definitions import Env
 
 from . import functions as fn
 from .alarms import AlarmSpec, create_alarm

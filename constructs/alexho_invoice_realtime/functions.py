@@ -12,12 +12,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from lambda_src.definitions import FunctionBaseNames
+from alexho_invoice_runtime.definitions import FunctionBaseNames
 
 #: The latest Python runtime of aws-cdk-lib 2.275, on Graviton.
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE: Final = lambda_.Architecture.ARM_64
-HANDLER_PACKAGE: Final = "lambda_src.handlers"
+HANDLER_PACKAGE: Final = "alexho_invoice_runtime.handlers"
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class FunctionSpec:
 
     @property
     def handler(self) -> str:
-        """Handler string inside the asset (``lambda_src.handlers.<module>.handler``)."""
+        """Handler string in the asset (``alexho_invoice_runtime.handlers.<module>.handler``)."""
         return f"{HANDLER_PACKAGE}.{self.module}.handler"
 
 

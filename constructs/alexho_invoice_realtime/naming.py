@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from lambda_src import definitions
+from alexho_invoice_runtime import definitions
 
 #: Lambda function names are the tightest limit among the named resources (64 characters).
 MAX_NAME_LENGTH: Final = 64

@@ -33,6 +33,6 @@ def merge_overrides(
     if refused:
         raise ValueError(
             f"{props_name} cannot override {', '.join(refused)}: the Lambda runtime depends on "
-            "these values (see lambda_src/definitions.py)"
+            "these values (see lambda_src/alexho_invoice_runtime/definitions.py)"
         )
     return {**defaults, **overrides}

@@ -1,6 +1,7 @@
 """DynamoDB tables: connections (+ ``byAudience`` GSI) and the event log used by ``resume``.
 
-Keys and indexes are built from ``lambda_src.definitions``' ``CreateTable`` definitions — the ones
+Keys and indexes are built from the ``CreateTable`` definitions of
+``alexho_invoice_runtime.definitions`` — the ones
 the runtime and the local stack use — so the three cannot drift apart; they, and the TTL
 attributes, cannot be overridden through ``*_table_props``.
 """
@@ -15,7 +16,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from lambda_src import definitions
+from alexho_invoice_runtime import definitions
 
 from .nag import acknowledge
 from .naming import BaseNames, PhysicalNames

@@ -2,8 +2,8 @@
 
 ``LocalStack`` starts moto (DynamoDB, SNS, SQS, Secrets Manager), a WebSocket gateway that behaves
 like API Gateway, the Management API over HTTP and the SNS → fan-out delivery, all running the
-deployed Lambda code of ``lambda_src``; ``alexho-local`` (:mod:`alexho_invoice_local.cli`) is its
-command line. See ``docs/local.md``.
+deployed Lambda code of ``alexho_invoice_runtime``; ``alexho-local``
+(:mod:`alexho_invoice_local.cli.main`) is its command line. See ``docs/local.md``.
 """
 
 from alexho_invoice_local.endpoints import StackEndpoints

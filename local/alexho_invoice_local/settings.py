@@ -6,7 +6,11 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Final
 
-from lambda_src.definitions import DEFAULT_NAME_PREFIX, MAX_CONNECTION_SECONDS, MAX_MESSAGE_BYTES
+from alexho_invoice_runtime.definitions import (
+    DEFAULT_NAME_PREFIX,
+    MAX_CONNECTION_SECONDS,
+    MAX_MESSAGE_BYTES,
+)
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_WEBSOCKET_PORT: Final = 8765

@@ -14,21 +14,21 @@ from typing import Any, TypeVar
 
 import boto3
 
-from alexho_invoice_local.apigw_events import ApiGatewayInfo
-from alexho_invoice_local.aws_clients import client_args
-from alexho_invoice_local.cold_start import reset_handler_caches
+from alexho_invoice_local.aws.clients import client_args
+from alexho_invoice_local.aws.moto_server import MotoBackend
+from alexho_invoice_local.aws.resources import LocalResources, create_resources
+from alexho_invoice_local.aws.sns_worker import Invoke, RetryPolicy, SnsDeliveryWorker
+from alexho_invoice_local.aws.ttl_sweeper import TtlSweeper
 from alexho_invoice_local.endpoints import StackEndpoints
-from alexho_invoice_local.functions import StackFunctions, stack_functions
-from alexho_invoice_local.gateway import GatewayLimits, WebSocketGateway
-from alexho_invoice_local.lambda_containers import ProcessContainers
-from alexho_invoice_local.lambda_env import ProcessEnvironment, lambda_environment
-from alexho_invoice_local.management_api import ManagementApiServer
-from alexho_invoice_local.moto_backend import MotoBackend
-from alexho_invoice_local.resources import LocalResources, create_resources
+from alexho_invoice_local.functions.catalog import StackFunctions, stack_functions
+from alexho_invoice_local.functions.cold_start import reset_handler_caches
+from alexho_invoice_local.functions.containers import ProcessContainers
+from alexho_invoice_local.functions.environment import ProcessEnvironment, lambda_environment
+from alexho_invoice_local.gateway.apigw_events import ApiGatewayInfo
+from alexho_invoice_local.gateway.management_api import ManagementApiServer
+from alexho_invoice_local.gateway.server import GatewayLimits, WebSocketGateway
 from alexho_invoice_local.settings import StackSettings, url_host
-from alexho_invoice_local.sns_worker import Invoke, RetryPolicy, SnsDeliveryWorker
-from alexho_invoice_local.ttl_sweeper import TtlSweeper
-from lambda_src.definitions import (
+from alexho_invoice_runtime.definitions import (
     CONNECTION_EXPIRES_AT,
     CONNECTION_ID,
     EVENT_LOG_EXPIRES_AT,

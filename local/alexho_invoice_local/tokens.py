@@ -10,10 +10,10 @@ from typing import Final
 
 import boto3
 
-from alexho_invoice_local.aws_clients import client_args
+from alexho_invoice_local.aws.clients import client_args
 from alexho_invoice_local.endpoints import StackEndpoints
 from alexho_invoice_publisher import ConnectTokenMinter
-from lambda_src.definitions import ADMIN, CUSTOMER
+from alexho_invoice_runtime.definitions import ADMIN, CUSTOMER
 
 #: The longest lifetime the publisher SDK allows (tokens printed by ``up`` stay usable 1 h).
 MAX_TTL_SECONDS: Final = 3600

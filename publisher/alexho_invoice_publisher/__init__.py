@@ -24,7 +24,7 @@ from alexho_invoice_publisher.publisher import (
 )
 from alexho_invoice_publisher.results import BatchPublishResult, PublishFailure, PublishResult
 from alexho_invoice_publisher.tokens import ConnectTokenMinter, mint_connect_token
-from lambda_src.contract import MAX_EVENT_BYTES, EventType, InvoiceEvent
+from alexho_invoice_runtime.contract import MAX_EVENT_BYTES, EventType, InvoiceEvent
 
 __all__ = [
     "DEFAULT_SOURCE",

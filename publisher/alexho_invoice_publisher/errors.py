@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambda_src.contract import EventTooLargeError, InvalidEventError
+from alexho_invoice_runtime.contract import EventTooLargeError, InvalidEventError
 
 if TYPE_CHECKING:
     from alexho_invoice_publisher.results import PublishFailure

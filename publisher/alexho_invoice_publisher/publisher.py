@@ -31,7 +31,7 @@ from alexho_invoice_publisher.sns_message import (
     plan_batches,
 )
 from alexho_invoice_publisher.topic import TopicArn
-from lambda_src.contract import (
+from alexho_invoice_runtime.contract import (
     EventTooLargeError,
     EventType,
     InvalidEventError,
@@ -39,7 +39,7 @@ from lambda_src.contract import (
     build_event,
     schema,
 )
-from lambda_src.definitions import PUBLISHER_TOPIC_ARN_ENV
+from alexho_invoice_runtime.definitions import PUBLISHER_TOPIC_ARN_ENV
 
 #: ``source`` of the envelopes a publisher builds unless told otherwise.
 DEFAULT_SOURCE: Final = "invoice-service"

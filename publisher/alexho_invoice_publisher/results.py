@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alexho_invoice_publisher.errors import BatchPublishError
-from lambda_src.contract import InvoiceEvent
+from alexho_invoice_runtime.contract import InvoiceEvent
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from lambda_src.contract import InvoiceEvent, encode_event
-from lambda_src.definitions import CUSTOMER_ID_MESSAGE_ATTRIBUTE, EVENT_TYPE_MESSAGE_ATTRIBUTE
+from alexho_invoice_runtime.contract import InvoiceEvent, encode_event
+from alexho_invoice_runtime.definitions import (
+    CUSTOMER_ID_MESSAGE_ATTRIBUTE,
+    EVENT_TYPE_MESSAGE_ATTRIBUTE,
+)
 
 #: An SNS ``MessageAttributeValue``: ``{"DataType": ..., "StringValue": ...}``.
 MessageAttributeValue = dict[str, str]

@@ -27,9 +27,9 @@ from alexho_invoice_publisher.errors import (
     SigningKeyUnavailableError,
     aws_error_details,
 )
-from lambda_src.contract import schema
-from lambda_src.contract.schema_validator import SchemaValidator
-from lambda_src.definitions import (
+from alexho_invoice_runtime.contract import schema
+from alexho_invoice_runtime.contract.schema_validator import SchemaValidator
+from alexho_invoice_runtime.definitions import (
     ADMIN,
     CUSTOMER,
     DEFAULT_CLAIM_CUSTOMER_ID,

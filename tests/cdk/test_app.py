@@ -17,7 +17,7 @@ from stacks import stack_name
 
 from .conftest import ENVIRONMENTS, REPO_ROOT, SynthesizedApp
 
-#: Asset hashes change with every edit of lambda_src; everything else must stay put.
+#: Asset hashes change with every edit of the runtime; everything else must stay put.
 MASK_ASSET_HASHES = path_type({r".*\.S3Key$": (str,)}, regex=True)
 
 

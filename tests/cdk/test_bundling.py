@@ -12,7 +12,7 @@ from alexho_invoice_realtime.bundling import (
     LocalPipBundling,
     PipTarget,
     asset_hash,
-    lambda_src_dir,
+    runtime_package_dir,
 )
 
 from .conftest import ARM_TARGET, SynthesizedApp
@@ -35,9 +35,9 @@ def asset_dir(synthesized_app: SynthesizedApp) -> Path:
 
 @pytest.fixture
 def source(tmp_path: Path) -> Path:
-    """A copy of lambda_src to modify."""
-    copy = tmp_path / "lambda_src"
-    shutil.copytree(lambda_src_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    """A copy of the runtime package to modify."""
+    copy = tmp_path / "alexho_invoice_runtime"
+    shutil.copytree(runtime_package_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
     return copy
 
 
@@ -48,11 +48,11 @@ def _write_requirements(source: Path, text: str) -> Path:
     return source
 
 
-def test_asset_root_holds_the_lambda_src_package(asset_dir: Path) -> None:
-    # GIVEN handler strings of the form lambda_src.handlers.<x>.handler
+def test_asset_root_holds_the_runtime_package(asset_dir: Path) -> None:
+    # GIVEN handler strings of the form alexho_invoice_runtime.handlers.<x>.handler
     # THEN the asset root holds the package with its shared definitions
-    assert (asset_dir / "lambda_src" / "handlers" / "__init__.py").is_file()
-    assert (asset_dir / "lambda_src" / "definitions.py").is_file()
+    assert (asset_dir / "alexho_invoice_runtime" / "handlers" / "__init__.py").is_file()
+    assert (asset_dir / "alexho_invoice_runtime" / "definitions.py").is_file()
 
 
 def test_asset_bundles_pyjwt_and_cryptography(asset_dir: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from alexho_invoice_realtime.bundling import LocalPipBundling, bundle_cache_dir, lambda_src_dir
+from alexho_invoice_realtime.bundling import LocalPipBundling, bundle_cache_dir, runtime_package_dir
 
 from .conftest import ARM_TARGET, REPO_ROOT
 
@@ -24,7 +24,7 @@ PACKAGING_INPUTS = (
     "pyproject.toml",
     "README.md",
     "constructs/alexho_invoice_realtime",
-    "lambda_src",
+    "lambda_src/alexho_invoice_runtime",
     "publisher/alexho_invoice_publisher",
     "local/alexho_invoice_local",
 )
@@ -87,7 +87,7 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> InstalledConsumer:
     # The venv has no pip of its own, so the construct's bundler must find the pinned
     # dependencies in the shared bundle cache: make sure they are there.
     bundle_cache = bundle_cache_dir()
-    LocalPipBundling(lambda_src_dir(), ARM_TARGET, bundle_cache).dependencies_dir()
+    LocalPipBundling(runtime_package_dir(), ARM_TARGET, bundle_cache).dependencies_dir()
 
     app_dir = root / "consumer"
     app_dir.mkdir()
@@ -112,7 +112,7 @@ def test_wheel_installs_no_top_level_constructs_package(consumer: InstalledConsu
         top_level = {name.split("/", 1)[0] for name in wheel.namelist()}
     # THEN it ships the named packages and never a `constructs` package of its own
     assert "constructs" not in top_level
-    assert {"alexho_invoice_realtime", "lambda_src"} <= top_level
+    assert {"alexho_invoice_realtime", "alexho_invoice_runtime"} <= top_level
 
 
 def test_constructs_in_the_venv_is_the_pypi_package(consumer: InstalledConsumer) -> None:
@@ -128,6 +128,6 @@ def test_consumer_app_asset_holds_the_handler_code(consumer: InstalledConsumer) 
     key = functions[0]["Properties"]["Code"]["S3Key"].removesuffix(".zip")
     # WHEN its Lambda asset directory is opened
     asset = consumer.cdk_out / f"asset.{key}"
-    # THEN the installed lambda_src package (handlers included) and PyJWT are in it
-    assert (asset / "lambda_src" / "handlers" / "send_invoice_update.py").is_file()
+    # THEN the installed alexho_invoice_runtime package (handlers included) and PyJWT are in it
+    assert (asset / "alexho_invoice_runtime" / "handlers" / "send_invoice_update.py").is_file()
     assert (asset / "jwt" / "__init__.py").is_file()

@@ -15,8 +15,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
 from alexho_invoice_realtime import AuthSettings, ClaimNames
-from lambda_src import definitions
-from lambda_src.definitions import Env
+from alexho_invoice_runtime import definitions
+from alexho_invoice_runtime.definitions import Env
 
 from .conftest import cdk_json_context, realtime
 from .policies import actions_of, all_statements, role_statements
@@ -35,7 +35,7 @@ JWKS = AuthSettings(
 def _authorizer_variables(template: Template) -> dict[str, Any]:
     functions = template.find_resources(
         "AWS::Lambda::Function",
-        {"Properties": {"Handler": "lambda_src.handlers.authorizer.handler"}},
+        {"Properties": {"Handler": "alexho_invoice_runtime.handlers.authorizer.handler"}},
     )
     (function,) = functions.values()
     variables: dict[str, Any] = function["Properties"]["Environment"]["Variables"]
@@ -107,7 +107,7 @@ def test_event_retention_reaches_the_delivery_functions(stack: Stack) -> None:
     Template.from_stack(stack).has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "Handler": "lambda_src.handlers.default.handler",
+            "Handler": "alexho_invoice_runtime.handlers.default.handler",
             "Environment": {
                 "Variables": Match.object_like({Env.EVENT_RETENTION_SECONDS: str(6 * 3600)})
             },

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
-from lambda_src import definitions
+from alexho_invoice_runtime import definitions
 from stacks import InvoiceRealtimeStack
 
 from .conftest import SynthesizedApp
@@ -441,7 +441,7 @@ def test_function_runs_the_latest_python_on_arm64(
         "AWS::Lambda::Function",
         {
             "FunctionName": function_name,
-            "Handler": f"lambda_src.handlers.{module}.handler",
+            "Handler": f"alexho_invoice_runtime.handlers.{module}.handler",
             "Runtime": "python3.14",
             "Architectures": ["arm64"],
             "MemorySize": memory,

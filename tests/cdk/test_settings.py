@@ -11,7 +11,7 @@ from aws_cdk import App, RemovalPolicy
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
-from lambda_src import definitions
+from alexho_invoice_runtime import definitions
 from stacks import CONTEXT_KEY, AppSettings, EnvironmentSettings, build_app
 
 from .conftest import cdk_json_context

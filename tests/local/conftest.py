@@ -15,14 +15,14 @@ from typing import Any, TypeVar
 import boto3
 import pytest
 
-from alexho_invoice_local.aws_clients import client_args
+from alexho_invoice_local.aws.clients import client_args
+from alexho_invoice_local.aws.publishing import local_publisher
 from alexho_invoice_local.endpoints import StackEndpoints, remove_state, write_state
-from alexho_invoice_local.publishing import local_publisher
 from alexho_invoice_local.settings import StackSettings
 from alexho_invoice_local.stack import LocalStack
 from alexho_invoice_local.tokens import LocalTokens
 from alexho_invoice_publisher import InvoiceEventPublisher, PublishResult
-from lambda_src.definitions import CONNECTION_ID
+from alexho_invoice_runtime.definitions import CONNECTION_ID
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from alexho_invoice_local.authorizer_policy import decision_for_error, decision_for_response
+from alexho_invoice_local.gateway.authorizer_policy import decision_for_error, decision_for_response
 
 METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:apiid/local/$connect"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from alexho_invoice_local.cli import main
-from alexho_invoice_local.client import InvoiceStreamClient, StreamClosedError
+from alexho_invoice_local.cli.client import InvoiceStreamClient, StreamClosedError
+from alexho_invoice_local.cli.main import main
 from alexho_invoice_local.endpoints import StackEndpoints
 from tests.local.conftest import run
 

@@ -12,10 +12,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
-from alexho_invoice_local.aws_clients import client_args
+from alexho_invoice_local.aws.clients import client_args
 from alexho_invoice_local.endpoints import StackEndpoints
 from alexho_invoice_local.tokens import LocalTokens
-from lambda_src.definitions import SUBPROTOCOL
+from alexho_invoice_runtime.definitions import SUBPROTOCOL
 from tests.local.conftest import connection_ids, run
 
 FORGED_KEY = "not-the-stack-signing-key-but-long-enough-for-hs256"

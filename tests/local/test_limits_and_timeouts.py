@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from alexho_invoice_local.client import InvoiceStreamClient, StreamClosedError
+from alexho_invoice_local.cli.client import InvoiceStreamClient, StreamClosedError
 from alexho_invoice_local.endpoints import StackEndpoints
 from alexho_invoice_local.settings import StackSettings
 from alexho_invoice_local.stack import LocalStack
 from alexho_invoice_local.tokens import LocalTokens
-from lambda_src.definitions import MAX_MESSAGE_BYTES
+from alexho_invoice_runtime.definitions import MAX_MESSAGE_BYTES
 from tests.local.conftest import connection_ids, run, wait_until
 
 IDLE_SECONDS = 1.0

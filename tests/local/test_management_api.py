@@ -19,9 +19,9 @@ from botocore.config import Config
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from alexho_invoice_local.apigw_events import ApiGatewayInfo
-from alexho_invoice_local.gateway import GatewayLimits, GatewayRoutes, WebSocketGateway
-from alexho_invoice_local.management_api import ManagementApiServer
+from alexho_invoice_local.gateway.apigw_events import ApiGatewayInfo
+from alexho_invoice_local.gateway.management_api import ManagementApiServer
+from alexho_invoice_local.gateway.server import GatewayLimits, GatewayRoutes, WebSocketGateway
 
 STAGE = "test"
 HOST = "127.0.0.1"

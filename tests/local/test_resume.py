@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from alexho_invoice_local.client import InvoiceStreamClient
+from alexho_invoice_local.cli.client import InvoiceStreamClient
 from alexho_invoice_local.endpoints import StackEndpoints
 from alexho_invoice_local.stack import LocalStack
 from alexho_invoice_local.tokens import LocalTokens

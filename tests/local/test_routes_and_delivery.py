@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 
-from alexho_invoice_local.aws_clients import client_args
-from alexho_invoice_local.client import InvoiceStreamClient
+from alexho_invoice_local.aws.clients import client_args
+from alexho_invoice_local.cli.client import InvoiceStreamClient
 from alexho_invoice_local.endpoints import StackEndpoints
 from alexho_invoice_local.stack import LocalStack
 from alexho_invoice_local.tokens import LocalTokens

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from alexho_invoice_local.cli.seed_scenario import LISTENERS, SeedRun, play_seed_scenario
 from alexho_invoice_local.endpoints import StackEndpoints
-from alexho_invoice_local.seed_scenario import LISTENERS, SeedRun, play_seed_scenario
 from alexho_invoice_publisher import InvoiceEventPublisher
-from lambda_src.contract import EventType
+from alexho_invoice_runtime.contract import EventType
 from tests.local.conftest import run
 
 ADMIN, CUSTOMER, OTHER_CUSTOMER = LISTENERS

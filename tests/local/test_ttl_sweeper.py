@@ -7,7 +7,7 @@ from typing import Any
 
 from alexho_invoice_local.endpoints import StackEndpoints
 from alexho_invoice_local.stack import LocalStack
-from lambda_src.definitions import (
+from alexho_invoice_runtime.definitions import (
     EVENT_LOG_EXPIRES_AT,
     EVENT_LOG_PARTITION_KEY,
     EVENT_LOG_SORT_KEY,

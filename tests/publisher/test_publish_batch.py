@@ -18,7 +18,7 @@ from alexho_invoice_publisher import (
     PublishFailure,
     PublishResult,
 )
-from lambda_src.contract import parse_event
+from alexho_invoice_runtime.contract import parse_event
 from tests.publisher.conftest import SnsTopic
 
 SNS_BATCH_PAYLOAD_LIMIT = 256 * 1024

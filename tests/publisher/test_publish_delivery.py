@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from alexho_invoice_publisher import EventType, InvoiceEventPublisher, PublishResult
-from lambda_src.contract import encode_event, parse_event
+from alexho_invoice_runtime.contract import encode_event, parse_event
 from tests.publisher.conftest import SnsTopic
 
 INVOICE_ID = "inv-123"

@@ -17,7 +17,12 @@ from alexho_invoice_publisher import (
     InvoiceEventTooLargeError,
     PublishError,
 )
-from lambda_src.contract import InvalidEventError, build_event, encode_event, parse_event
+from alexho_invoice_runtime.contract import (
+    InvalidEventError,
+    build_event,
+    encode_event,
+    parse_event,
+)
 from tests.publisher.conftest import SnsTopic
 
 VALID_DATA: dict[str, Any] = {"status": "SENT", "total": "10.00"}

@@ -2,7 +2,8 @@
 and a token it mints is what the authorizer accepts.
 
 One moto session holds the topic with an SQS subscriber, both DynamoDB tables (from
-``lambda_src.definitions``), the signing key secret and the ``@connections`` Management API.
+``alexho_invoice_runtime.definitions``), the signing key secret and the ``@connections``
+Management API.
 The SNS notification the subscriber receives is wrapped as the SNS Lambda event and handed to
 the deployed handler, as Lambda would.
 """
@@ -21,13 +22,13 @@ from moto import mock_aws
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from alexho_invoice_local.sns_events import parse_notification, sns_lambda_event
+from alexho_invoice_local.aws.sns_events import parse_notification, sns_lambda_event
 from alexho_invoice_publisher import ConnectTokenMinter, EventType, InvoiceEventPublisher
-from lambda_src import aws_clients
-from lambda_src.auth import verifier
-from lambda_src.auth.identity import Identity
-from lambda_src.connections import ConnectionStore
-from lambda_src.definitions import (
+from alexho_invoice_runtime import aws_clients
+from alexho_invoice_runtime.auth import verifier
+from alexho_invoice_runtime.auth.identity import Identity
+from alexho_invoice_runtime.connections import ConnectionStore
+from alexho_invoice_runtime.definitions import (
     ADMIN,
     AUTH_MODE_HS256,
     CUSTOMER,
@@ -35,7 +36,7 @@ from lambda_src.definitions import (
     connections_table_definition,
     event_log_table_definition,
 )
-from lambda_src.handlers import authorizer, send_invoice_update
+from alexho_invoice_runtime.handlers import authorizer, send_invoice_update
 from tests.publisher.conftest import SnsTopic, create_sns_topic
 from tests.runtime.events import API_ID, REGION, STAGE, authorizer_event, browser_protocol_header
 

@@ -1,8 +1,10 @@
 """Shared fixtures of the runtime tests: moto-backed tables and a loopback Management API.
 
-``aws`` starts moto in process, creates both tables from ``lambda_src.definitions`` and points
+``aws`` starts moto in process, creates both tables from
+``alexho_invoice_runtime.definitions`` and points
 the ``Env`` variables at them; ``management_endpoint`` serves ``@connections`` on loopback and
-sets ``Env.CALLBACK_URL``. ``lambda_src.aws_clients`` caches are reset around each test, so a
+sets ``Env.CALLBACK_URL``. ``alexho_invoice_runtime.aws_clients`` caches are reset around each
+test, so a
 handler creates its clients inside the test's moto session.
 """
 
@@ -17,9 +19,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from lambda_src import aws_clients
-from lambda_src.auth import verifier
-from lambda_src.definitions import (
+from alexho_invoice_runtime import aws_clients
+from alexho_invoice_runtime.auth import verifier
+from alexho_invoice_runtime.definitions import (
     AUTH_MODE_HS256,
     CONNECTION_EXPIRES_AT,
     EVENT_LOG_EXPIRES_AT,
@@ -100,7 +102,7 @@ def hs256_auth(aws: AwsTables, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
 
 
 class LogCapture:
-    """Every log line of ``lambda_src`` as the JSON text the Lambda would print."""
+    """Every log line of ``alexho_invoice_runtime`` as the JSON text the Lambda would print."""
 
     def __init__(self, stream: io.StringIO) -> None:
         self.stream = stream
@@ -113,6 +115,6 @@ class LogCapture:
 
 @pytest.fixture
 def captured_logs() -> Iterator[LogCapture]:
-    """Capture the JSON log lines of ``lambda_src`` loggers during the test."""
+    """Capture the JSON log lines of ``alexho_invoice_runtime`` loggers during the test."""
     with capture_logs() as stream:
         yield LogCapture(stream)

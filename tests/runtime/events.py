@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lambda_src.definitions import SUBPROTOCOL, TOKEN_QUERY_PARAMETER
+from alexho_invoice_runtime.definitions import SUBPROTOCOL, TOKEN_QUERY_PARAMETER
 
 REGION = "eu-west-1"
 ACCOUNT_ID = "123456789012"

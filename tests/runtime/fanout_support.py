@@ -8,12 +8,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from lambda_src import aws_clients
-from lambda_src.auth.identity import Identity
-from lambda_src.connections import Connection, expires_at
-from lambda_src.contract import InvoiceEvent, build_event, encode_event
-from lambda_src.definitions import ADMIN, CUSTOMER
-from lambda_src.handlers import send_invoice_update
+from alexho_invoice_runtime import aws_clients
+from alexho_invoice_runtime.auth.identity import Identity
+from alexho_invoice_runtime.connections import Connection, expires_at
+from alexho_invoice_runtime.contract import InvoiceEvent, build_event, encode_event
+from alexho_invoice_runtime.definitions import ADMIN, CUSTOMER
+from alexho_invoice_runtime.handlers import send_invoice_update
 from tests.runtime.events import new_connection_id, sns_event
 
 

@@ -10,10 +10,10 @@ from typing import Any
 import boto3
 import pytest
 
-from lambda_src.auth import verifier
-from lambda_src.auth.config import AuthConfigError
-from lambda_src.definitions import Env
-from lambda_src.handlers.authorizer import handler
+from alexho_invoice_runtime.auth import verifier
+from alexho_invoice_runtime.auth.config import AuthConfigError
+from alexho_invoice_runtime.definitions import Env
+from alexho_invoice_runtime.handlers.authorizer import handler
 from tests.runtime.conftest import AwsTables
 from tests.runtime.events import (
     CONNECT_METHOD_ARN,

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from lambda_src.auth import verifier
-from lambda_src.auth.config import AuthConfigError
-from lambda_src.auth.keys import KeySourceUnavailableError
-from lambda_src.definitions import AUTH_MODE_JWKS, Env
-from lambda_src.handlers.authorizer import handler
+from alexho_invoice_runtime.auth import verifier
+from alexho_invoice_runtime.auth.config import AuthConfigError
+from alexho_invoice_runtime.auth.keys import KeySourceUnavailableError
+from alexho_invoice_runtime.definitions import AUTH_MODE_JWKS, Env
+from alexho_invoice_runtime.handlers.authorizer import handler
 from tests.runtime.events import authorizer_event, browser_protocol_header
 from tests.runtime.token_factory import (
     AUDIENCE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lambda_src.handlers.authorizer import handler
+from alexho_invoice_runtime.handlers.authorizer import handler
 from tests.runtime.conftest import LogCapture
 from tests.runtime.events import authorizer_event, browser_protocol_header, token_query
 from tests.runtime.token_factory import OTHER_SECRET, claims, hs256

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from lambda_src.auth.tokens import AmbiguousTokenError, extract_token, offers_subprotocol
-from lambda_src.definitions import SUBPROTOCOL
+from alexho_invoice_runtime.auth.tokens import (
+    AmbiguousTokenError,
+    extract_token,
+    offers_subprotocol,
+)
+from alexho_invoice_runtime.definitions import SUBPROTOCOL
 from tests.runtime.events import authorizer_event, browser_protocol_header, token_query
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from lambda_src.connections import expires_at
-from lambda_src.definitions import (
+from alexho_invoice_runtime.connections import expires_at
+from alexho_invoice_runtime.definitions import (
     CONNECTION_TTL_SLACK_SECONDS,
     MAX_CONNECTION_SECONDS,
     SUBPROTOCOL,
 )
-from lambda_src.handlers import authorizer, connect
+from alexho_invoice_runtime.handlers import authorizer, connect
 from tests.runtime.conftest import AwsTables
 from tests.runtime.events import (
     authorizer_context_from,

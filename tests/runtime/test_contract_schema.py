@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from lambda_src.contract import EventType, schema, status_values
-from lambda_src.contract.schema_validator import SchemaValidator
+from alexho_invoice_runtime.contract import EventType, schema, status_values
+from alexho_invoice_runtime.contract.schema_validator import SchemaValidator
 
 SCHEMA = schema()
 REFERENCE = Draft202012Validator(SCHEMA)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambda_src.contract import (
+from alexho_invoice_runtime.contract import (
     audience_for,
     audiences_for_event,
     build_event,

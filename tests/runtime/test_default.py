@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from lambda_src.contract import InvoiceEvent, audiences_for_event, build_event
-from lambda_src.event_log import EventLog, make_cursor
-from lambda_src.handlers import connect, default
+from alexho_invoice_runtime.contract import InvoiceEvent, audiences_for_event, build_event
+from alexho_invoice_runtime.event_log import EventLog, make_cursor
+from alexho_invoice_runtime.handlers import connect, default
 from tests.runtime.conftest import AwsTables
 from tests.runtime.events import connect_event, message_event, new_connection_id
 from tests.runtime.fake_management_api import ManagementEndpoint

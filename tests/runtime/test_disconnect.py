@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lambda_src.handlers import connect, disconnect
+from alexho_invoice_runtime.handlers import connect, disconnect
 from tests.runtime.conftest import AwsTables
 from tests.runtime.events import connect_event, disconnect_event, new_connection_id
 

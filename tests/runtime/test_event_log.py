@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from lambda_src.contract import MAX_CURSOR_LENGTH, InvoiceEvent, build_event
-from lambda_src.event_log import EventLog, is_cursor, make_cursor
+from alexho_invoice_runtime.contract import MAX_CURSOR_LENGTH, InvoiceEvent, build_event
+from alexho_invoice_runtime.event_log import EventLog, is_cursor, make_cursor
 from tests.runtime.conftest import AwsTables
 
 ADMIN = "ADMIN"

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from lambda_src.definitions import CONNECTION_ID, Env
+from alexho_invoice_runtime.definitions import CONNECTION_ID, Env
 from tests.runtime.conftest import AwsTables
 from tests.runtime.fake_management_api import ManagementEndpoint
 from tests.runtime.fanout_support import add_connections, admin, invoice_event, invoke

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from lambda_src.definitions import Env
+from alexho_invoice_runtime.definitions import Env
 from tests.runtime.conftest import AwsTables
 from tests.runtime.fake_management_api import ManagementEndpoint
 from tests.runtime.fanout_support import (

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lambda_src.fanout.prefetch import prefetched
+from alexho_invoice_runtime.fanout.prefetch import prefetched
 
 
 def test_items_arrive_in_order_and_complete() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lambda_src.definitions import Env
-from lambda_src.fanout.poster import RetryPolicy
-from lambda_src.fanout.settings import FanoutSettingError, FanoutSettings
+from alexho_invoice_runtime.definitions import Env
+from alexho_invoice_runtime.fanout.poster import RetryPolicy
+from alexho_invoice_runtime.fanout.settings import FanoutSettingError, FanoutSettings
 
 
 def test_defaults_apply_when_nothing_is_set() -> None:

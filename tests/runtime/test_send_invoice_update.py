@@ -8,10 +8,10 @@ import json
 import boto3
 import pytest
 
-from lambda_src.contract import encode_event
-from lambda_src.event_log import EventLog, is_cursor
-from lambda_src.fanout.sns_records import MalformedEventError
-from lambda_src.handlers import send_invoice_update
+from alexho_invoice_runtime.contract import encode_event
+from alexho_invoice_runtime.event_log import EventLog, is_cursor
+from alexho_invoice_runtime.fanout.sns_records import MalformedEventError
+from alexho_invoice_runtime.handlers import send_invoice_update
 from tests.runtime.conftest import AwsTables
 from tests.runtime.fake_management_api import ManagementEndpoint
 from tests.runtime.fanout_support import (

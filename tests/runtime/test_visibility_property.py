@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambda_src.auth.identity import Identity
-from lambda_src.contract import EventType, InvoiceEvent, status_values
-from lambda_src.definitions import CONNECTION_ID
+from alexho_invoice_runtime.auth.identity import Identity
+from alexho_invoice_runtime.contract import EventType, InvoiceEvent, status_values
+from alexho_invoice_runtime.definitions import CONNECTION_ID
 from tests.runtime.conftest import AwsTables
 from tests.runtime.fake_management_api import ManagementEndpoint
 from tests.runtime.fanout_support import add_connections, admin, customer, invoice_event, invoke

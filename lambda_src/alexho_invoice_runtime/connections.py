@@ -1,0 +1,98 @@
+"""Connection rows in the connections table (DESIGN §4).
+
+A row holds what the authorizer verified (subject, user type, customer id, audience), when the
+connection opened (epoch milliseconds, as API Gateway reports it) and a TTL (epoch seconds)
+after API Gateway's 2-hour limit plus slack, so rows of connections whose ``$disconnect`` never
+ran disappear on their own.
+
+``table`` is a boto3 DynamoDB ``Table`` resource (see :mod:`alexho_invoice_runtime.aws_clients`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from alexho_invoice_runtime.auth.identity import Identity
+from alexho_invoice_runtime.definitions import (
+    AUDIENCE,
+    CONNECTED_AT,
+    CONNECTION_EXPIRES_AT,
+    CONNECTION_ID,
+    CONNECTION_TTL_SLACK_SECONDS,
+    CUSTOMER_ID,
+    MAX_CONNECTION_SECONDS,
+    SUBJECT,
+    USER_TYPE,
+)
+
+
+def expires_at(connected_at_ms: int) -> int:
+    """TTL (epoch seconds) of a connection opened at ``connected_at_ms``."""
+    return connected_at_ms // 1000 + MAX_CONNECTION_SECONDS + CONNECTION_TTL_SLACK_SECONDS
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One open WebSocket connection and whom it belongs to."""
+
+    connection_id: str
+    identity: Identity
+    connected_at_ms: int
+    expires_at: int
+
+    def to_item(self) -> dict[str, Any]:
+        """The table item of this connection."""
+        return {
+            CONNECTION_ID: self.connection_id,
+            AUDIENCE: self.identity.audience,
+            USER_TYPE: self.identity.user_type,
+            CUSTOMER_ID: self.identity.customer_id,
+            SUBJECT: self.identity.sub,
+            CONNECTED_AT: self.connected_at_ms,
+            CONNECTION_EXPIRES_AT: self.expires_at,
+        }
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Connection:
+        """A connection from its table item (identity re-checked: the row is the source of
+        truth for later messages on the connection)."""
+        identity = Identity.create(item.get(SUBJECT), item.get(USER_TYPE), item.get(CUSTOMER_ID))
+        if identity.audience != item.get(AUDIENCE):
+            raise ValueError("connection row audience inconsistent")
+        return cls(
+            connection_id=str(item[CONNECTION_ID]),
+            identity=identity,
+            connected_at_ms=int(item[CONNECTED_AT]),
+            expires_at=int(item[CONNECTION_EXPIRES_AT]),
+        )
+
+
+class ConnectionStore:
+    """Put, get and delete connection rows."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def put(self, connection_id: str, identity: Identity, connected_at_ms: int) -> Connection:
+        """Store (or overwrite) the row of a newly opened connection."""
+        connection = Connection(
+            connection_id=connection_id,
+            identity=identity,
+            connected_at_ms=connected_at_ms,
+            expires_at=expires_at(connected_at_ms),
+        )
+        self._table.put_item(Item=connection.to_item())
+        return connection
+
+    def get(self, connection_id: str) -> Connection | None:
+        """The row of ``connection_id``, or ``None`` if there is none."""
+        item = self._table.get_item(Key={CONNECTION_ID: connection_id}).get("Item")
+        return None if item is None else Connection.from_item(item)
+
+    def delete(self, connection_id: str) -> bool:
+        """Delete the row of ``connection_id``; idempotent. Returns whether a row was there."""
+        response = self._table.delete_item(
+            Key={CONNECTION_ID: connection_id}, ReturnValues="ALL_OLD"
+        )
+        return "Attributes" in response

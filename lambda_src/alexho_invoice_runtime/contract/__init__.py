@@ -1,0 +1,45 @@
+"""The event contract shared by the runtime and the publisher SDK (DESIGN §2, §3)."""
+
+from alexho_invoice_runtime.contract.envelope import (
+    FRAME_OVERHEAD_BYTES,
+    MAX_CURSOR_LENGTH,
+    MAX_EVENT_BYTES,
+    EventTooLargeError,
+    EventType,
+    InvalidEventError,
+    InvoiceEvent,
+    build_event,
+    encode_event,
+    encode_event_frame,
+    parse_event,
+    schema,
+    status_values,
+    validate_event,
+)
+from alexho_invoice_runtime.contract.visibility import (
+    DRAFT_STATUS,
+    audience_for,
+    audiences_for_event,
+    customer_audience,
+)
+
+__all__ = [
+    "DRAFT_STATUS",
+    "FRAME_OVERHEAD_BYTES",
+    "MAX_CURSOR_LENGTH",
+    "MAX_EVENT_BYTES",
+    "EventTooLargeError",
+    "EventType",
+    "InvalidEventError",
+    "InvoiceEvent",
+    "audience_for",
+    "audiences_for_event",
+    "build_event",
+    "customer_audience",
+    "encode_event",
+    "encode_event_frame",
+    "parse_event",
+    "schema",
+    "status_values",
+    "validate_event",
+]

@@ -1,0 +1,221 @@
+"""Posting one frame to many connections: concurrently, bounded, one failure at a time.
+
+:class:`ConnectionPoster` posts to one connection: a ``GoneException`` removes that connection's
+row, throttling (and a dropped HTTP connection) is retried with exponential backoff and full
+jitter up to a bounded number of attempts, and any other error is a failed post, never an
+exception. :func:`post_to_all` runs it over a stream of connection ids on a thread pool, with at
+most ``max_in_flight`` posts queued or running, so ids are consumed as fast as they are posted.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Final
+
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+
+from alexho_invoice_runtime.observability import get_logger
+
+#: Error codes API Gateway (and botocore) use for throttling.
+THROTTLING_ERROR_CODES: Final = frozenset(
+    {"LimitExceededException", "TooManyRequestsException", "ThrottlingException", "Throttling"}
+)
+#: Error code recorded for a failure that carries none (e.g. a network error).
+NETWORK_ERROR: Final = "NetworkError"
+
+_log = get_logger(__name__)
+
+
+class Outcome(Enum):
+    """What became of one post."""
+
+    DELIVERED = "delivered"
+    GONE = "gone"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """The outcome of one post, with the retries it took and why it failed, if it did."""
+
+    outcome: Outcome
+    retries: int = 0
+    error_code: str | None = None
+
+
+@dataclass
+class PostTally:
+    """Counts of the posts of one event (updated from several threads: use :meth:`add`)."""
+
+    delivered: int = 0
+    gone: int = 0
+    failed: int = 0
+    retries: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    #: Seconds from the first post's submission until the last post finished.
+    posting_seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def posted(self) -> int:
+        """Connections whose post has finished, whatever the outcome."""
+        return self.delivered + self.gone + self.failed
+
+    def add(self, result: PostResult) -> None:
+        """Count one finished post."""
+        with self._lock:
+            if result.outcome is Outcome.DELIVERED:
+                self.delivered += 1
+            elif result.outcome is Outcome.GONE:
+                self.gone += 1
+            else:
+                self.failed += 1
+                self.failures[result.error_code or NETWORK_ERROR] += 1
+            self.retries += result.retries
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded attempts with exponential backoff and full jitter."""
+
+    max_attempts: int
+    base_seconds: float
+    cap_seconds: float
+
+    def delay(self, attempt: int) -> float:
+        """Random pause after failed attempt number ``attempt`` (1-based)."""
+        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1))
+        return random.uniform(0.0, ceiling)  # noqa: S311 - jitter, not cryptography
+
+
+def is_throttling(error: ClientError) -> bool:
+    """Whether ``error`` asks the caller to slow down (by error code or HTTP 429)."""
+    code = error.response.get("Error", {}).get("Code", "")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code in THROTTLING_ERROR_CODES or status == 429
+
+
+class ConnectionPoster:
+    """Posts to one connection through an ``apigatewaymanagementapi`` client.
+
+    Configure the client without botocore retries (retries ``max_attempts=0``): this class retries
+    throttling itself, and a 5xx from one connection is not worth retrying for the others.
+    ``remove_connection`` is called with the id of each connection the API reports gone.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        remove_connection: Callable[[str], object],
+        retry: RetryPolicy,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._gone_error: type[Exception] = client.exceptions.GoneException
+        self._remove_connection = remove_connection
+        self._retry = retry
+        self._sleep = sleep
+
+    def post(self, connection_id: str, data: bytes) -> PostResult:
+        """Post ``data`` to ``connection_id``; never raises for an AWS or network error."""
+        attempt = 1
+        while True:
+            try:
+                self._client.post_to_connection(ConnectionId=connection_id, Data=data)
+            except self._gone_error:
+                self._remove(connection_id)
+                return PostResult(Outcome.GONE, attempt - 1)
+            except ClientError as error:
+                code = str(error.response.get("Error", {}).get("Code") or "ClientError")
+                if not is_throttling(error) or attempt >= self._retry.max_attempts:
+                    return self._failed(connection_id, attempt, code)
+            except (ConnectionError, HTTPClientError) as error:
+                # A dropped or timed-out HTTP connection: transient, worth another attempt.
+                if attempt >= self._retry.max_attempts:
+                    return self._failed(connection_id, attempt, type(error).__name__)
+            except BotoCoreError as error:
+                return self._failed(connection_id, attempt, type(error).__name__)
+            else:
+                return PostResult(Outcome.DELIVERED, attempt - 1)
+            self._sleep(self._retry.delay(attempt))
+            attempt += 1
+
+    def _remove(self, connection_id: str) -> None:
+        try:
+            self._remove_connection(connection_id)
+        except (BotoCoreError, ClientError) as error:
+            # The post is still "gone"; the row's TTL removes it if this delete did not.
+            _log.warning(
+                "could not delete a gone connection",
+                extra={"connectionId": connection_id, "error": type(error).__name__},
+            )
+
+    def _failed(self, connection_id: str, attempts: int, code: str) -> PostResult:
+        _log.warning(
+            "post to connection failed",
+            extra={"connectionId": connection_id, "attempts": attempts, "error": code},
+        )
+        return PostResult(Outcome.FAILED, attempts - 1, code)
+
+
+def post_to_all(
+    post: Callable[[str, bytes], PostResult],
+    connection_ids: Iterable[str],
+    data: bytes,
+    executor: Executor,
+    max_in_flight: int,
+) -> PostTally:
+    """Post ``data`` to every id of ``connection_ids`` on ``executor`` and count the outcomes.
+
+    Ids are taken from the iterable only as slots free up (at most ``max_in_flight`` posts
+    queued or running), so a lazily paged source is read while earlier pages are being posted.
+    Waits for every started post before returning or raising. An exception from the iterable
+    (e.g. a failed ``Query``) or from ``post`` itself (a bug) is raised after that.
+    """
+    if max_in_flight < 1:
+        raise ValueError("max_in_flight must be positive")
+    tally = PostTally()
+    slots = threading.Semaphore(max_in_flight)
+    errors: list[BaseException] = []
+
+    def finished(future: Future[PostResult]) -> None:
+        try:
+            error = future.exception()
+            if error is None:
+                tally.add(future.result())
+            else:
+                errors.append(error)
+        finally:
+            slots.release()
+
+    first_submitted: float | None = None
+    try:
+        for connection_id in connection_ids:
+            slots.acquire()
+            if first_submitted is None:
+                first_submitted = time.perf_counter()
+            if errors:
+                slots.release()
+                break
+            # Each post runs in a copy of this context, so its log lines keep the correlation id.
+            context = contextvars.copy_context()
+            future = executor.submit(context.run, post, connection_id, data)
+            future.add_done_callback(finished)
+    finally:
+        for _ in range(max_in_flight):
+            slots.acquire()
+        for _ in range(max_in_flight):
+            slots.release()
+        if first_submitted is not None:
+            tally.posting_seconds = time.perf_counter() - first_submitted
+    if errors:
+        raise errors[0]
+    return tally

@@ -1,0 +1,45 @@
+"""``$connect``: stores the connection row from the authorizer's context, and only from it.
+
+Headers, query parameters and body of the request are never read for the identity; the only
+header used is ``Sec-WebSocket-Protocol``, to echo the subprotocol (never the token) when the
+client offered it, as browsers require.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from alexho_invoice_runtime import aws_clients
+from alexho_invoice_runtime.auth.identity import Identity, InvalidIdentityError
+from alexho_invoice_runtime.auth.tokens import offers_subprotocol
+from alexho_invoice_runtime.connections import ConnectionStore
+from alexho_invoice_runtime.definitions import SUBPROTOCOL
+from alexho_invoice_runtime.handlers.websocket_event import begin_invocation
+from alexho_invoice_runtime.observability import Metrics, get_logger
+
+logger = get_logger(__name__)
+
+
+def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
+    """Lambda entry point (``$connect`` route integration)."""
+    request = begin_invocation(event)
+    log_fields = {"connectionId": request.connection_id}
+    try:
+        identity = Identity.from_authorizer_context(request.authorizer)
+    except InvalidIdentityError as error:
+        logger.warning("connect refused", extra={**log_fields, "reason": str(error)})
+        return {"statusCode": 403}
+    connected_at_ms = request.connected_at_ms or int(time.time() * 1000)
+    ConnectionStore(aws_clients.connections_table()).put(
+        request.connection_id, identity, connected_at_ms
+    )
+    logger.info("connected", extra={**log_fields, "audience": identity.audience})
+    metrics = Metrics()
+    metrics.add("Connected", 1)
+    metrics.flush()
+    response: dict[str, Any] = {"statusCode": 200}
+    if offers_subprotocol(event):
+        response["headers"] = {"Sec-WebSocket-Protocol": SUBPROTOCOL}
+    return response

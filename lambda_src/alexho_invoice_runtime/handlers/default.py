@@ -1,0 +1,118 @@
+"""``$default``: the client protocol (DESIGN §5) — ``ping``, ``resume``, and errors.
+
+Every reply goes back through the Management API (``post_to_connection``), not through a route
+response, so the API needs no route responses and replies work the same for every frame of a
+resume. Bad client input is answered with an ``error`` frame and a 200, so the connection stays
+open; this handler never raises on anything a client sends.
+
+``resume`` replays from the event log for the audience of the connection's stored row (the row
+that ``$connect`` wrote from the authorizer's verified context), in cursor order, at most
+:data:`RESUME_BATCH_LIMIT` events per request, then sends a ``resume-end`` frame.
+
+A failure that is not the client's (DynamoDB or the Management API down) is logged, counted as
+the ``InternalErrors`` metric and answered with an ``internal-error`` frame when possible; the
+invocation then returns 500 instead of raising, so API Gateway sends no message of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from alexho_invoice_runtime import aws_clients
+from alexho_invoice_runtime.connections import ConnectionStore
+from alexho_invoice_runtime.contract import encode_event_frame
+from alexho_invoice_runtime.event_log import EventLog, retention_seconds_from_env
+from alexho_invoice_runtime.handlers.websocket_event import begin_invocation
+from alexho_invoice_runtime.observability import Metrics, get_logger
+from alexho_invoice_runtime.protocol import (
+    ErrorCode,
+    Ping,
+    ProtocolError,
+    error_frame,
+    parse_client_message,
+    pong_frame,
+    resume_end_frame,
+)
+
+#: Most events one ``resume`` replays; ``resume-end`` says ``more`` when there are others.
+RESUME_BATCH_LIMIT: Final = 100
+OK: Final = {"statusCode": 200}
+
+logger = get_logger(__name__)
+
+
+class _ClientGoneError(Exception):
+    """The caller disconnected while we were replying."""
+
+
+def _post(connection_id: str, frame: str) -> None:
+    client = aws_clients.management_api()
+    try:
+        client.post_to_connection(ConnectionId=connection_id, Data=frame.encode())
+    except client.exceptions.GoneException:
+        raise _ClientGoneError from None
+
+
+def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
+    """Lambda entry point (``$default`` route integration)."""
+    request = begin_invocation(event)
+    connection_id = request.connection_id
+    log_fields = {"connectionId": connection_id}
+    metrics = Metrics()
+    try:
+        try:
+            message = parse_client_message(
+                event.get("body"), is_base64=event.get("isBase64Encoded") is True
+            )
+            if isinstance(message, Ping):
+                _post(connection_id, pong_frame())
+                metrics.add("Pong", 1)
+            else:
+                replayed = _resume(connection_id, message.after)
+                metrics.add("ResumedEvents", replayed)
+        except ProtocolError as error:
+            logger.info("client error", extra={**log_fields, "code": str(error.code)})
+            metrics.add("ClientErrors", 1)
+            _post(connection_id, error_frame(error.code, error.message))
+    except _ClientGoneError:
+        logger.info("client gone before the reply", extra=log_fields)
+    except Exception:
+        # Not the client's fault (DynamoDB or the Management API failed): tell the client in
+        # the protocol's own terms rather than let API Gateway send its generic error message.
+        logger.exception("message handling failed", extra=log_fields)
+        metrics.add("InternalErrors", 1)
+        _reply_internal_error(connection_id)
+        return {"statusCode": 500}
+    finally:
+        metrics.flush()
+    return dict(OK)
+
+
+def _reply_internal_error(connection_id: str) -> None:
+    try:
+        _post(connection_id, error_frame(ErrorCode.INTERNAL_ERROR, "try again later"))
+    except Exception:
+        logger.warning("could not report the failure to the client", exc_info=True)
+
+
+def _resume(connection_id: str, after: str) -> int:
+    connection = ConnectionStore(aws_clients.connections_table()).get(connection_id)
+    if connection is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_CONNECTION, "this connection is not registered")
+    event_log = EventLog(aws_clients.event_log_table(), retention_seconds_from_env())
+    entries = event_log.read_after(connection.identity.audience, after, RESUME_BATCH_LIMIT + 1)
+    more = len(entries) > RESUME_BATCH_LIMIT
+    entries = entries[:RESUME_BATCH_LIMIT]
+    for cursor, event in entries:
+        _post(connection_id, encode_event_frame(cursor, event))
+    last_cursor = entries[-1][0] if entries else after
+    truncated = after < event_log.retention_floor()
+    _post(
+        connection_id, resume_end_frame(last_cursor, len(entries), more=more, truncated=truncated)
+    )
+    logger.info(
+        "resumed",
+        extra={"connectionId": connection_id, "count": len(entries), "more": more},
+    )
+    return len(entries)

@@ -1,0 +1,1 @@
+"""``alexho-local``: the command line, its listening client and the seed scenario."""

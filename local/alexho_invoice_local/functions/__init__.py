@@ -1,0 +1,1 @@
+"""The Lambda functions as the local stack runs them: separate processes, environment, logs."""

@@ -1,0 +1,1 @@
+"""The WebSocket gateway that stands in for API Gateway: routes, authorizer, ``@connections``."""

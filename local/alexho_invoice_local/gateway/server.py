@@ -1,0 +1,394 @@
+"""A WebSocket gateway that behaves like API Gateway's WebSocket APIs, on ``websockets``.
+
+On a handshake it runs the REQUEST authorizer (401/403 like API Gateway), then ``$connect``
+(a non-2xx status refuses the connection; the ``Sec-WebSocket-Protocol`` it returns is echoed).
+Each message goes to the route named by its ``action`` (``$request.body.action``) or to
+``$default``, and a body the route returns is sent back (a two-way route). Messages over the
+limit close the connection with 1009; idle and over-age connections are closed with 1001;
+every close runs ``$disconnect``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import time
+import weakref
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
+from websockets.http11 import Request, Response
+from websockets.protocol import State
+from websockets.typing import Subprotocol
+
+from alexho_invoice_local.functions.invocation import LambdaFunction
+from alexho_invoice_local.gateway import apigw_events
+from alexho_invoice_local.gateway.apigw_events import ApiGatewayInfo, ClientConnection
+from alexho_invoice_local.gateway.authorizer_policy import (
+    AuthorizerDecision,
+    decision_for_error,
+    decision_for_response,
+)
+from alexho_invoice_local.gateway.connections import ConnectionRegistry, LiveConnection
+from alexho_invoice_local.gateway.ids import new_api_gateway_id
+from alexho_invoice_local.ports import explained_bind_errors
+
+LOGGER = logging.getLogger(__name__)
+GOING_AWAY_REASON = "Going away"
+#: How long a Management API post may wait for a slow client's socket buffer.
+SEND_TIMEOUT_SECONDS = 5.0
+HANDSHAKE_TIMEOUT_SECONDS = 35.0
+_ERROR_BODIES = {401: "Unauthorized", 403: "Forbidden", 500: "Internal server error"}
+
+
+class ConnectionGoneError(LookupError):
+    """No open connection has that id (the Management API answers 410 GoneException)."""
+
+
+@dataclass(frozen=True)
+class GatewayRoutes:
+    """The Lambda functions behind the API's routes."""
+
+    authorizer: LambdaFunction | None
+    connect: LambdaFunction | None
+    disconnect: LambdaFunction | None
+    #: Message routes by route key; ``$default`` catches what no other route matches.
+    messages: Mapping[str, LambdaFunction]
+
+
+@dataclass(frozen=True)
+class GatewayLimits:
+    """API Gateway's quotas that the gateway enforces."""
+
+    max_message_bytes: int
+    idle_timeout_seconds: float
+    max_connection_seconds: float
+
+
+@dataclass
+class _Handshake:
+    client: ClientConnection
+    subprotocol: str | None
+
+
+class WebSocketGateway:
+    """Serves WebSocket clients and routes their lifecycle and messages to Lambda handlers."""
+
+    def __init__(
+        self,
+        api: ApiGatewayInfo,
+        routes: GatewayRoutes,
+        limits: GatewayLimits,
+        executor: Executor,
+    ) -> None:
+        self.api = api
+        self.routes = routes
+        self.limits = limits
+        self.registry = ConnectionRegistry()
+        self._executor = executor
+        # Weak: a client that drops mid-handshake never reaches _handle to pop its entry.
+        self._pending: weakref.WeakKeyDictionary[ServerConnection, _Handshake] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._server: Server | None = None
+        self._disconnects: set[asyncio.Task[None]] = set()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen on ``host:port``; returns the bound port (useful with port 0)."""
+        with explained_bind_errors("WebSocket gateway", host, port):
+            self._server = await serve(
+                self._handle,
+                host,
+                port,
+                process_request=self._process_request,
+                process_response=self._process_response,
+                select_subprotocol=self._select_subprotocol,
+                max_size=self.limits.max_message_bytes,
+                # API Gateway neither compresses nor pings its clients.
+                compression=None,
+                ping_interval=None,
+                server_header=None,
+                # The authorizer and $connect run inside the handshake (integration timeout 29 s).
+                open_timeout=HANDSHAKE_TIMEOUT_SECONDS,
+            )
+        bound: int = self._server.sockets[0].getsockname()[1]
+        return bound
+
+    async def stop(self) -> None:
+        """Close every connection with 1001 (running ``$disconnect``), then stop listening."""
+        if self._server is None:
+            return
+        for connection in self.registry.all():
+            connection.close_cause = (CloseCode.GOING_AWAY, "Gateway shutting down")
+        self._server.close(close_connections=True)
+        await self._server.wait_closed()
+        if self._disconnects:
+            await asyncio.gather(*self._disconnects, return_exceptions=True)
+
+    # --- handshake -----------------------------------------------------------------------------
+
+    async def _process_request(
+        self, websocket: ServerConnection, request: Request
+    ) -> Response | None:
+        if "websocket" not in request.headers.get("Upgrade", "").lower():
+            return None  # not a WebSocket handshake: websockets answers 426 by itself
+        remote = websocket.remote_address
+        client = ClientConnection(
+            connection_id=new_api_gateway_id(),
+            source_ip=str(remote[0]) if remote else "127.0.0.1",
+            domain_name=request.headers.get("Host", ""),
+            user_agent=request.headers.get("User-Agent"),
+        )
+        headers = list(request.headers.raw_items())
+        headers += [
+            ("X-Forwarded-For", client.source_ip),
+            ("X-Forwarded-Proto", "http"),
+        ]
+        decision = await self._authorize(client, headers, request.path)
+        if not decision.allowed:
+            return _json_response(decision.status, {"message": _ERROR_BODIES.get(decision.status)})
+        client.authorizer = decision.authorizer
+        subprotocol: str | None = None
+        if self.routes.connect is not None:
+            event = apigw_events.connect_event(self.api, client, headers, request.path)
+            try:
+                result = await self._invoke(self.routes.connect, event)
+            except Exception:
+                LOGGER.exception("$connect failed")
+                return _json_response(500, {"message": _ERROR_BODIES[500]})
+            status = _status_of(result)
+            if not 200 <= status < 300:
+                return _json_response(status, {"message": _ERROR_BODIES.get(status, "Forbidden")})
+            subprotocol = _response_header(result, "Sec-WebSocket-Protocol")
+        self._pending[websocket] = _Handshake(client, subprotocol)
+        return None
+
+    async def _authorize(
+        self, client: ClientConnection, headers: list[tuple[str, str]], path: str
+    ) -> AuthorizerDecision:
+        if self.routes.authorizer is None:
+            return AuthorizerDecision(200, {})
+        event = apigw_events.authorizer_request_event(self.api, client, headers, path)
+        started = time.monotonic()
+        try:
+            response = await self._invoke(self.routes.authorizer, event)
+        except Exception as error:
+            return decision_for_error(error)
+        latency_ms = int((time.monotonic() - started) * 1000)
+        return decision_for_response(response, event["methodArn"], latency_ms)
+
+    def _select_subprotocol(
+        self, websocket: ServerConnection, offered: Sequence[Subprotocol]
+    ) -> Subprotocol | None:
+        handshake = self._pending.get(websocket)
+        if handshake is None or handshake.subprotocol is None:
+            return None
+        return Subprotocol(handshake.subprotocol)
+
+    async def _process_response(
+        self, websocket: ServerConnection, request: Request, response: Response
+    ) -> None:
+        handshake = self._pending.get(websocket)
+        if handshake is not None and response.status_code != HTTPStatus.SWITCHING_PROTOCOLS:
+            # $connect succeeded but the handshake failed after all: undo like a disconnect.
+            del self._pending[websocket]
+            self._spawn_disconnect(handshake.client, CloseCode.ABNORMAL_CLOSURE, "Handshake failed")
+
+    # --- open connections ----------------------------------------------------------------------
+
+    async def _handle(self, websocket: ServerConnection) -> None:
+        handshake = self._pending.pop(websocket, None)
+        if handshake is None:
+            await websocket.close(CloseCode.INTERNAL_ERROR)
+            return
+        live = LiveConnection(handshake.client, websocket)
+        self.registry.add(live)
+        try:
+            await self._pump(live)
+        finally:
+            self.registry.remove(live.connection_id)
+            if not live.skip_disconnect:
+                code, reason = _disconnect_cause(live)
+                self._spawn_disconnect(live.client, code, reason)
+
+    async def _pump(self, live: LiveConnection) -> None:
+        age_deadline = live.opened_monotonic + self.limits.max_connection_seconds
+        while True:
+            idle_deadline = live.last_active_monotonic + self.limits.idle_timeout_seconds
+            deadline = min(idle_deadline, age_deadline)
+            try:
+                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                    message = await live.websocket.recv()
+            except TimeoutError:
+                why = "Idle timeout" if deadline == idle_deadline else "Maximum connection age"
+                await self._close(live, CloseCode.GOING_AWAY, why)
+                return
+            except ConnectionClosed:
+                return
+            live.touch()
+            await self._dispatch(live, message)
+
+    async def _dispatch(self, live: LiveConnection, message: str | bytes) -> None:
+        if isinstance(message, bytes):
+            body, is_base64, action = base64.b64encode(message).decode(), True, None
+        else:
+            body, is_base64, action = message, False, _action_of(message)
+        route_key = apigw_events.DEFAULT_ROUTE
+        if action is not None and action in self.routes.messages:
+            route_key = action
+        function = self.routes.messages.get(route_key)
+        event = apigw_events.message_event(
+            self.api, live.client, route_key, body, is_base64_encoded=is_base64
+        )
+        request_id = event["requestContext"]["requestId"]
+        if function is None:
+            await self._reply_error(live, "Forbidden", request_id)
+            return
+        try:
+            result = await self._invoke(function, event)
+        except Exception:
+            LOGGER.exception("route %s failed", route_key)
+            await self._reply_error(live, "Internal server error", request_id)
+            return
+        reply = result.get("body") if isinstance(result, Mapping) else None
+        if isinstance(reply, str) and reply:
+            with contextlib.suppress(ConnectionClosed):
+                await live.websocket.send(reply)
+
+    async def _reply_error(self, live: LiveConnection, message: str, request_id: str) -> None:
+        error = {"message": message, "connectionId": live.connection_id, "requestId": request_id}
+        with contextlib.suppress(ConnectionClosed):
+            await live.websocket.send(json.dumps(error))
+
+    async def _close(self, live: LiveConnection, code: int, why: str) -> None:
+        live.close_cause = (code, why)
+        await live.websocket.close(code, GOING_AWAY_REASON if code == CloseCode.GOING_AWAY else why)
+
+    def _spawn_disconnect(self, client: ClientConnection, code: int, reason: str) -> None:
+        if self.routes.disconnect is None:
+            return
+        event = apigw_events.disconnect_event(self.api, client, code, reason)
+        task = asyncio.create_task(self._run_disconnect(self.routes.disconnect, event))
+        self._disconnects.add(task)
+        task.add_done_callback(self._disconnects.discard)
+
+    async def _run_disconnect(self, function: LambdaFunction, event: dict[str, Any]) -> None:
+        try:
+            await self._invoke(function, event)
+        except Exception:
+            LOGGER.exception("$disconnect failed")
+
+    async def _invoke(self, function: LambdaFunction, event: dict[str, Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, function.invoke, event
+        )
+
+    # --- what the Management API does ----------------------------------------------------------
+
+    def _open(self, connection_id: str) -> LiveConnection:
+        live = self.registry.get(connection_id)
+        if live is None or live.websocket.state is not State.OPEN:
+            raise ConnectionGoneError(connection_id)
+        return live
+
+    async def post(self, connection_id: str, data: bytes) -> None:
+        """Send ``data`` to a connection (text frame when it is UTF-8, else binary)."""
+        live = self._open(connection_id)
+        try:
+            payload: str | bytes = data.decode("utf-8")
+        except UnicodeDecodeError:
+            payload = data
+        try:
+            async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+                await live.websocket.send(payload)
+        except (ConnectionClosed, TimeoutError):
+            raise ConnectionGoneError(connection_id) from None
+
+    def describe(self, connection_id: str) -> LiveConnection:
+        """The open connection with that id (for GET ``@connections/{id}``)."""
+        return self._open(connection_id)
+
+    async def delete(self, connection_id: str) -> None:
+        """Close a connection from the server side (DELETE ``@connections/{id}``)."""
+        live = self._open(connection_id)
+        live.close_cause = (CloseCode.NORMAL_CLOSURE, "Connection deleted through @connections")
+        task = asyncio.create_task(live.websocket.close(CloseCode.NORMAL_CLOSURE))
+        self._disconnects.add(task)
+        task.add_done_callback(self._disconnects.discard)
+
+    def drop_without_disconnect(self, connection_id: str) -> None:
+        """Cut a connection's TCP stream and lose its ``$disconnect`` (a vanished client)."""
+        live = self._open(connection_id)
+        live.skip_disconnect = True
+        live.websocket.transport.abort()
+
+
+def _status_of(result: Any) -> int:
+    if not isinstance(result, Mapping) or result.get("statusCode") is None:
+        return 200
+    try:
+        return int(result["statusCode"])
+    except (TypeError, ValueError):
+        return 500
+
+
+def _response_header(result: Any, name: str) -> str | None:
+    if not isinstance(result, Mapping):
+        return None
+    for key, value in (result.get("headers") or {}).items():
+        if key.lower() == name.lower() and isinstance(value, str):
+            return value
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        if key.lower() == name.lower() and values:
+            return ", ".join(str(value) for value in values)
+    return None
+
+
+def _action_of(message: str) -> str | None:
+    try:
+        parsed = json.loads(message)
+    except ValueError:
+        return None
+    action = parsed.get("action") if isinstance(parsed, dict) else None
+    return action if isinstance(action, str) else None
+
+
+def _disconnect_cause(live: LiveConnection) -> tuple[int, str]:
+    if live.close_cause is not None:
+        return live.close_cause
+    protocol = live.websocket.protocol
+    if protocol.close_sent is not None and protocol.close_sent.code == CloseCode.MESSAGE_TOO_BIG:
+        return CloseCode.MESSAGE_TOO_BIG, "Message too big"
+    code = live.websocket.close_code or CloseCode.ABNORMAL_CLOSURE
+    if protocol.close_rcvd is None:
+        return CloseCode.ABNORMAL_CLOSURE, "Connection lost without a close frame"
+    return code, f"Client-side close frame status code {code}"
+
+
+def _json_response(status: int, body: dict[str, Any]) -> Response:
+    encoded = json.dumps(body).encode()
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    headers = Headers(
+        [
+            ("Connection", "close"),
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(encoded))),
+            ("x-amzn-RequestId", new_api_gateway_id()),
+        ]
+    )
+    return Response(status, phrase, headers, encoded)
