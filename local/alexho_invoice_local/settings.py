@@ -22,6 +22,8 @@ DEFAULT_ENVIRONMENT: Final = "local"
 DEFAULT_STAGE: Final = "local"
 #: API Gateway closes a connection that sent nothing for 10 minutes.
 DEFAULT_IDLE_TIMEOUT_SECONDS: Final = 10 * 60.0
+#: Levels the handlers' ``LOG_LEVEL`` may name (any case).
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class NotLoopbackError(ValueError):
@@ -100,6 +102,10 @@ class StackSettings:
             raise ValueError("timeouts must be positive")
         if self.fanout_concurrency < 1 or self.route_concurrency < 1:
             raise ValueError("concurrency settings must be at least 1")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise ValueError(
+                f"log level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}"
+            )
 
     def port_after(self, offset: int, explicit: int | None) -> int:
         """An explicit port, else the WebSocket port + ``offset`` (0 stays 0: any free port)."""

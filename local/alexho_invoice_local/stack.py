@@ -296,5 +296,6 @@ class LocalStack:
             event_log_table=resources.event_log_table,
             on_failure_queue_url=resources.on_failure_queue_url,
             pid=os.getpid(),
+            idle_timeout_seconds=settings.idle_timeout_seconds,
         )
         return self._endpoints
