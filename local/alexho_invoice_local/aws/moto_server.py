@@ -64,7 +64,15 @@ class MotoBackend:
         if not parent_end.poll(_START_TIMEOUT_SECONDS):
             self.stop()
             raise RuntimeError("moto did not start in time")
-        status, value = parent_end.recv()
+        try:
+            status, value = parent_end.recv()
+        except EOFError:
+            self.stop()
+            raise RuntimeError(
+                "moto's process ended before it was ready (its error is above); a script that "
+                'starts the stack must do so under `if __name__ == "__main__":`, since each '
+                "child process imports the script again"
+            ) from None
         if status == "in-use":
             self.stop()
             raise PortInUseError(_SERVICE, self._host, self._requested_port)

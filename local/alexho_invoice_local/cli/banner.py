@@ -48,7 +48,7 @@ def ready_banner(
         f"  alexho-local publish INVOICE_SENT --invoice-id inv-1 --customer-id "
         f"{DEMO_CUSTOMER_ID} --status SENT",
         "  alexho-local token --as admin     (fresh tokens)",
-        '  eval "$(alexho-local env)"         (point your own backend at this stack)',
+        '  eval "$(alexho-local env)"        (point your own backend at this stack)',
         "",
         "Press Ctrl-C (or run `alexho-local down`) to stop.",
     ]
