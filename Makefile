@@ -41,8 +41,8 @@ lint: setup ## ruff and mypy
 	ruff format --check .
 	mypy
 
-test: lint ## every test (no AWS account, no Docker)
-	pytest
+test: lint ## every test (no AWS account, no Docker), on two xdist workers
+	pytest -n 2 --dist loadgroup
 
 clean:
 	rm -rf cdk.out build dist .pytest_cache .mypy_cache .ruff_cache
