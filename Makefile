@@ -46,3 +46,22 @@ test: lint ## every test (no AWS account, no Docker)
 
 clean:
 	rm -rf cdk.out build dist .pytest_cache .mypy_cache .ruff_cache
+
+# The TypeScript package in frontend/ (docs/frontend.md): npm ci, then tsc into frontend/dist/.
+FRONTEND := frontend
+.PHONY: frontend-test
+setup: $(FRONTEND)/dist/index.js
+test: frontend-test
+
+$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json $(VENV)/.installed
+	npm --prefix $(FRONTEND) ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+$(FRONTEND)/dist/index.js: $(FRONTEND)/node_modules/.installed $(FRONTEND)/tsconfig.json \
+		$(FRONTEND)/tsconfig.build.json $(wildcard $(FRONTEND)/src/*.ts $(FRONTEND)/src/*/*.ts*)
+	npm --prefix $(FRONTEND) run --silent build
+	touch $@
+
+frontend-test: setup ## tsc --noEmit (strict) and vitest for frontend/
+	npm --prefix $(FRONTEND) run --silent typecheck
+	npm --prefix $(FRONTEND) test --silent
