@@ -291,9 +291,11 @@ describe('max-age handover', () => {
       published.push(event.id);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    await waitFor(() => events.length === published.length, 'every event');
-    expect(events.map((event) => event.id)).toEqual(published);
-    expect(server.connections[0]?.closed).toBe(true);
+    await waitFor(() => events.length >= published.length, 'every event');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Each event exactly once (the two sockets' deliveries may interleave).
+    expect(events.map((event) => event.id).sort()).toEqual([...published].sort());
+    await waitFor(() => server.connections[0]?.closed === true, 'the old socket closed');
     expect(server.connections[1]?.messages).toContainEqual({ action: 'resume', after: expect.any(String) });
     expect(server.tokensOffered.slice(0, 2)).toEqual(['token-1', 'token-2']);
     expect(mostOpen()).toBeLessThanOrEqual(2);
@@ -344,7 +346,7 @@ describe('token refresh', () => {
     server.publish(after);
     await waitFor(() => events.length === 2, 'both events');
     expect(events.map((event) => event.id)).toEqual([before.id, after.id]);
-    expect(server.connections[0]?.closed).toBe(true);
+    await waitFor(() => server.connections[0]?.closed === true, 'the old socket closed');
     expect(server.open).toHaveLength(1);
     expect(server.connections[1]?.messages[0]).toMatchObject({ action: 'resume' });
   });
@@ -354,7 +356,8 @@ describe('token refresh', () => {
     const { client } = jwtClient();
     await waitFor(() => client.stats.handovers === 1, 'a handover', 4000);
     expect(server.connections[0]?.messages.some((message) => message.action === 'refresh')).toBe(true);
-    expect(server.connections[0]?.closed).toBe(true);
+    await waitFor(() => server.connections[0]?.closed === true, 'the old socket closed');
+    expect(server.open).toHaveLength(1);
   });
 
   it('never refreshes a token that is not a JWT', async () => {
