@@ -655,8 +655,9 @@ export class AlexHoWebSocketClient {
           this.#startHandover();
           return;
         }
-        if (frame.code === 'invalid-cursor' && link === this.#next) {
-          // The new socket cannot resume: the old one has delivered everything up to now.
+        if (link === this.#next) {
+          // The new socket could not resume. Both sockets have been receiving live events since
+          // it opened, so the old one has delivered everything before that: no gap either way.
           this.#completeHandover();
         }
         this.#setError(new AlexHoRealtimeError('server', `the server answered: ${frame.code}`, frame.code));

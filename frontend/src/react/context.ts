@@ -5,7 +5,8 @@ import type { SharedConnection } from './shared-connection.js';
 
 export interface RealtimeContextValue {
   connection: SharedConnection;
-  notify: NotifyFunction | undefined;
+  /** The provider's latest `notify` (read when an event arrives, so a new function re-subscribes nothing). */
+  getNotify: () => NotifyFunction | undefined;
 }
 
 export const RealtimeContext = createContext<RealtimeContextValue | null>(null);

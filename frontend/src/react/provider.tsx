@@ -26,8 +26,8 @@ export interface AlexHoRealtimeProviderProps {
  * closes when the last one unmounts; a new `url` means a new client.
  */
 export function AlexHoRealtimeProvider({ url, getToken, options, notify, children }: AlexHoRealtimeProviderProps): ReactNode {
-  const latest = useRef({ getToken, options });
-  latest.current = { getToken, options };
+  const latest = useRef({ getToken, options, notify });
+  latest.current = { getToken, options, notify };
   const connection = useMemo(
     () =>
       new SharedConnection(() => ({
@@ -37,6 +37,9 @@ export function AlexHoRealtimeProvider({ url, getToken, options, notify, childre
       })),
     [url],
   );
-  const value = useMemo<RealtimeContextValue>(() => ({ connection, notify }), [connection, notify]);
+  const value = useMemo<RealtimeContextValue>(
+    () => ({ connection, getNotify: () => latest.current.notify }),
+    [connection],
+  );
   return <RealtimeContext.Provider value={value}>{children}</RealtimeContext.Provider>;
 }

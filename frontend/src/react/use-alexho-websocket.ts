@@ -94,7 +94,7 @@ export function useAlexHoWebSocket(options: UseAlexHoWebSocketOptions = {}): Use
   const [lastEventAt, setLastEventAt] = useState<number | undefined>(undefined);
   const [invoices, setInvoices] = useState<readonly InvoiceState[]>(NO_INVOICES);
   const typesKey = options.eventTypes === undefined ? '' : [...options.eventTypes].sort().join(',');
-  const contextNotify = context?.notify;
+  const getContextNotify = context?.getNotify;
 
   useEffect(() => {
     if (!enabled || connection === undefined || configError !== undefined) return undefined;
@@ -123,7 +123,7 @@ export function useAlexHoWebSocket(options: UseAlexHoWebSocketOptions = {}): Use
       setLastEventAt(Date.now());
       current.onEvent?.(event);
       if (current.showNotifications === true && connection.claimNotification(event.id)) {
-        deliverNotification(notificationMessage(event, current.userType ?? 'ADMIN'), event, current.notify ?? contextNotify);
+        deliverNotification(notificationMessage(event, current.userType ?? 'ADMIN'), event, current.notify ?? getContextNotify?.());
       }
     });
     return () => {
@@ -134,7 +134,7 @@ export function useAlexHoWebSocket(options: UseAlexHoWebSocketOptions = {}): Use
       setClient(undefined);
       setStatus('idle');
     };
-  }, [enabled, connection, configError, typesKey, invoiceId, contextNotify]);
+  }, [enabled, connection, configError, typesKey, invoiceId, getContextNotify]);
 
   return {
     status: enabled ? status : 'idle',
