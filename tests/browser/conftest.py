@@ -24,9 +24,9 @@ from playwright.sync_api import (
 
 from alexho_invoice_local.settings import StackSettings
 from alexho_invoice_local.web.page_files import BUILD_HINT, DEFAULT_PAGE_DIR, page_is_built
-from tests.local.conftest import endpoints, publisher, stack
+from tests.local.conftest import endpoints, publisher, stack, tokens
 
-__all__ = ["endpoints", "publisher", "stack"]
+__all__ = ["endpoints", "publisher", "stack", "tokens"]
 
 CHROMIUM: Final = Path("/usr/bin/chromium")
 CHROMIUM_ARGS: Final = (
