@@ -18,7 +18,10 @@ import { SUBPROTOCOL, type InvoiceEvent, type InvoiceEventType, type ResumeEndFr
 
 export type { WebSocketConstructor } from './link.js';
 
-/** `idle` before `connect()`, `closed` after `close()`. */
+/**
+ * `idle` before `connect()`; `connecting` during the first attempt; `open`; `reconnecting` from
+ * the first failed attempt or lost connection until a connection opens; `closed` after `close()`.
+ */
 export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /**
@@ -500,8 +503,9 @@ export class AlexHoWebSocketClient {
   #scheduleReconnect(): void {
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
-    if (this.#status === 'closed' || this.#offline) return;
-    if (this.#status !== 'connecting') this.#setStatus('reconnecting');
+    if (this.#status === 'closed') return;
+    this.#setStatus('reconnecting');
+    if (this.#offline) return;
     const policy = this.#errorState === undefined ? this.#backoff : this.#errorBackoff;
     const delay = backoffDelay(policy, this.#attempt, this.#random);
     this.#retry = { attempt: this.#attempt, delayMs: delay, at: Date.now() + delay };
