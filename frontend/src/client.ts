@@ -142,8 +142,10 @@ const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1_000, capMs: 30_000 };
 const DEFAULT_ERROR_BACKOFF: BackoffPolicy = { baseMs: 10_000, capMs: 300_000 };
 /** A refresh is never planned sooner than this, whatever the token says. */
 const MIN_REFRESH_DELAY_MS = 1_000;
-/** Server `error` codes that answer a `refresh` with no. */
-const REFRESH_REFUSALS = new Set(['refresh-refused', 'unknown-action']);
+/** The `error` code that answers a `refresh` with no. */
+const REFRESH_REFUSED = 'refresh-refused';
+/** The `error` code of a server that predates `refresh` (and does not close expired connections). */
+const UNKNOWN_ACTION = 'unknown-action';
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -206,6 +208,7 @@ export class AlexHoWebSocketClient {
   #refreshTimer: Timer | undefined;
   #handoverTimer: Timer | undefined;
   #pendingRefresh: PendingRefresh | undefined;
+  #refreshUnsupported = false;
   #offline = false;
   #retry: RetryPlan | undefined;
   #removeSignalListeners: (() => void) | undefined;
@@ -554,7 +557,7 @@ export class AlexHoWebSocketClient {
   #scheduleRefresh(link: Link, expiresAtMs: number | undefined): void {
     clearTimeout(this.#refreshTimer);
     this.#refreshTimer = undefined;
-    if (expiresAtMs === undefined) return;
+    if (expiresAtMs === undefined || this.#refreshUnsupported) return;
     const delay = Math.max(MIN_REFRESH_DELAY_MS, expiresAtMs - this.#settings.refreshMarginMs - Date.now());
     this.#refreshTimer = setTimeout(() => void this.#refresh(link), delay);
   }
@@ -653,10 +656,16 @@ export class AlexHoWebSocketClient {
       case 'error': {
         this.#stats.errorFrames++;
         const pending = this.#pendingRefresh;
-        if (pending !== undefined && pending.link === link && REFRESH_REFUSALS.has(frame.code)) {
+        if (pending !== undefined && pending.link === link && (frame.code === REFRESH_REFUSED || frame.code === UNKNOWN_ACTION)) {
           clearTimeout(pending.deadline);
           this.#pendingRefresh = undefined;
-          this.#startHandover();
+          if (frame.code === REFRESH_REFUSED) {
+            this.#startHandover();
+          } else {
+            // No refresh on this server, and no expiry enforcement either: stop refreshing. If it
+            // closes the connection after all, the client reconnects and resumes as after any drop.
+            this.#refreshUnsupported = true;
+          }
           return;
         }
         if (link === this.#next) {

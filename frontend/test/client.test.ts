@@ -363,6 +363,18 @@ describe('token refresh', () => {
     expect(server.open).toHaveLength(1);
   });
 
+  it('stops refreshing on a server without refresh (unknown-action) and keeps the socket', async () => {
+    server.behaviour.refresh = 'unsupported';
+    server.behaviour.enforceExpiry = false;
+    const { client } = jwtClient({ refreshMarginMs: 2_900 });
+    await waitFor(() => client.stats.errorFrames === 1, 'the unknown-action answer', 4000);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(server.connections[0]?.messages.filter((message) => message.action === 'refresh')).toHaveLength(1);
+    expect(server.connections).toHaveLength(1);
+    expect(client.stats.handovers).toBe(0);
+    expect(client.lastError).toBeUndefined();
+  });
+
   it('never refreshes a token that is not a JWT', async () => {
     server.behaviour.enforceExpiry = false;
     const { client } = startClient({ refreshMarginMs: 1_000_000_000 });

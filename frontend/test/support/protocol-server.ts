@@ -27,8 +27,8 @@ export interface ServerBehaviour {
   echoSubprotocol: boolean;
   /** Answer pings (default true). */
   answerPings: boolean;
-  /** How to answer `refresh` (default `accept`). */
-  refresh: 'accept' | 'refuse' | 'ignore';
+  /** How to answer `refresh` (default `accept`); `unsupported` answers as a server without it. */
+  refresh: 'accept' | 'refuse' | 'ignore' | 'unsupported';
   /** Close a connection when its token's `exp` passes (default true). */
   enforceExpiry: boolean;
   /** Close every new connection right after it opens (default false). */
@@ -177,7 +177,7 @@ export class ProtocolServer {
         if (this.behaviour.answerPings) this.send(connection, { type: 'pong' });
       } else if (message.action === 'resume') {
         this.#resume(connection, String(message.after));
-      } else if (message.action === 'refresh') {
+      } else if (message.action === 'refresh' && this.behaviour.refresh !== 'unsupported') {
         const fresh = typeof message.token === 'string' ? message.token : '';
         if (this.behaviour.refresh === 'accept' && this.behaviour.acceptToken(fresh)) {
           const expiresAtMs = tokenExpiryMs(fresh);
