@@ -16,16 +16,14 @@ afterEach(async () => {
   await server.stop();
 });
 
-/** A client with short timings, tokens `token-1`, `token-2`, … and every event recorded. */
-function startClient(options: Partial<AlexHoClientOptions> = {}) {
-  let issued = 0;
+/** A client with short timings, tokens from `makeToken` (`token-1`, `token-2`, …), every event recorded. */
+function startClient(options: Partial<AlexHoClientOptions> = {}, makeToken = (n: number): string => `token-${n}`) {
   const tokens: string[] = [];
   const events: InvoiceEvent[] = [];
   const client = new AlexHoWebSocketClient({
     url: server.url,
     getToken: async () => {
-      issued++;
-      const token = `token-${issued}`;
+      const token = makeToken(tokens.length + 1);
       tokens.push(token);
       return token;
     },
@@ -309,26 +307,9 @@ describe('max-age handover', () => {
 describe('token refresh', () => {
   const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-  function jwtClient(options: Partial<AlexHoClientOptions> = {}) {
-    const tokens: string[] = [];
-    const events: InvoiceEvent[] = [];
-    const client = new AlexHoWebSocketClient({
-      url: server.url,
-      getToken: () => {
-        const token = makeJwt(nowSeconds() + 3, `user-${tokens.length + 1}`);
-        tokens.push(token);
-        return token;
-      },
-      refreshMarginMs: 2_400,
-      refreshTimeoutMs: 200,
-      browserSignals: false,
-      ...options,
-    });
-    client.subscribe((event) => events.push(event));
-    clients.push(client);
-    client.connect();
-    return { client, tokens, events };
-  }
+  /** Tokens are JWTs that expire 3 s after they are issued; refresh 2.4 s before that. */
+  const jwtClient = (options: Partial<AlexHoClientOptions> = {}) =>
+    startClient({ refreshMarginMs: 2_400, refreshTimeoutMs: 200, ...options }, (n) => makeJwt(nowSeconds() + 3, `user-${n}`));
 
   it('sends refresh with a new token before exp and keeps the socket', async () => {
     const { client, tokens } = jwtClient();
