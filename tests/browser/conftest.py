@@ -13,34 +13,16 @@ from pathlib import Path
 from typing import Final
 
 import pytest
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    ConsoleMessage,
-    Page,
-    ViewportSize,
-    sync_playwright,
-)
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from alexho_invoice_local.settings import StackSettings
 from alexho_invoice_local.web.page_files import BUILD_HINT, DEFAULT_PAGE_DIR, page_is_built
+from tests.browser.chromium import CHROMIUM, MISSING, VIEWPORT, launch_chromium
 from tests.local.conftest import endpoints, publisher, stack, tokens
 
 __all__ = ["endpoints", "publisher", "stack", "tokens"]
 
-CHROMIUM: Final = Path("/usr/bin/chromium")
-CHROMIUM_ARGS: Final = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 SCREENSHOTS: Final = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-VIEWPORT: Final = ViewportSize(width=1400, height=900)
 
 
 @dataclass
@@ -77,13 +59,11 @@ def stack_settings() -> StackSettings:
 def browser() -> Iterator[Browser]:
     """Debian's chromium (``make setup`` installs it; ``playwright install`` is never run)."""
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make setup` (it installs Debian's chromium)")
+        pytest.fail(MISSING)
     if not page_is_built(DEFAULT_PAGE_DIR):
         pytest.fail(BUILD_HINT)
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
-        )
+        launched = launch_chromium(playwright)
         yield launched
         launched.close()
 
