@@ -429,9 +429,12 @@ export class AlexHoWebSocketClient {
 
   #linkOpened(link: Link): void {
     if (link === this.#next) {
-      // Handover: catch up on the new socket; the old one closes at the end of the resume.
+      // Handover: catch up on the new socket; the old one closes at the end of the resume, or
+      // after a pong's deadline without one (both sockets receive live events meanwhile).
       if (this.#cursor === undefined || !link.send({ action: 'resume', after: this.#cursor })) {
         this.#completeHandover();
+      } else {
+        this.#handoverTimer = setTimeout(() => this.#completeHandover(), this.#settings.pongTimeoutMs);
       }
       return;
     }
@@ -602,6 +605,8 @@ export class AlexHoWebSocketClient {
   #completeHandover(): void {
     const next = this.#next;
     if (next === undefined || !next.isOpen) return;
+    clearTimeout(this.#handoverTimer);
+    this.#handoverTimer = undefined;
     const old = this.#current;
     this.#next = undefined;
     this.#current = next;

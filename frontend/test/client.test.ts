@@ -304,6 +304,22 @@ describe('max-age handover', () => {
   });
 });
 
+describe('max-age handover without a resume answer', () => {
+  it('closes the old socket after the pong deadline anyway', async () => {
+    const { client, events } = startClient({ maxConnectionAgeMs: 100, pongTimeoutMs: 100 });
+    await waitFor(() => client.status === 'open', 'open');
+    server.publish(makeEvent());
+    await waitFor(() => events.length === 1, 'an event (so that there is a cursor)');
+    server.behaviour.answerResume = false;
+    await waitFor(() => client.stats.handovers === 1, 'the handover');
+    await waitFor(() => server.connections[0]?.closed === true, 'the old socket closed');
+    const late = makeEvent();
+    server.publish(late);
+    await waitFor(() => events.length === 2, 'an event on the new socket');
+    expect(events[1]?.id).toBe(late.id);
+  });
+});
+
 describe('token refresh', () => {
   const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 

@@ -31,6 +31,8 @@ export interface ServerBehaviour {
   refresh: 'accept' | 'refuse' | 'ignore' | 'unsupported';
   /** Close a connection when its token's `exp` passes (default true). */
   enforceExpiry: boolean;
+  /** Answer `resume` (default true). */
+  answerResume: boolean;
   /** Close every new connection right after it opens (default false). */
   closeOnOpen: boolean;
 }
@@ -74,6 +76,7 @@ export class ProtocolServer {
     answerPings: true,
     refresh: 'accept',
     enforceExpiry: true,
+    answerResume: true,
     closeOnOpen: false,
   };
   readonly #log: { cursor: string; event: InvoiceEvent }[] = [];
@@ -176,7 +179,7 @@ export class ProtocolServer {
       if (message.action === 'ping') {
         if (this.behaviour.answerPings) this.send(connection, { type: 'pong' });
       } else if (message.action === 'resume') {
-        this.#resume(connection, String(message.after));
+        if (this.behaviour.answerResume) this.#resume(connection, String(message.after));
       } else if (message.action === 'refresh' && this.behaviour.refresh !== 'unsupported') {
         const fresh = typeof message.token === 'string' ? message.token : '';
         if (this.behaviour.refresh === 'accept' && this.behaviour.acceptToken(fresh)) {
