@@ -78,6 +78,7 @@ $(FRONTEND)/dist/index.js: $(FRONTEND)/node_modules/.installed $(FRONTEND)/tscon
 	npm --prefix $(FRONTEND) run --silent build
 	touch $@
 
-frontend-test: setup ## tsc --noEmit (strict) and vitest for frontend/
+frontend-test: setup ## prettier, tsc --noEmit (strict) and vitest for frontend/
+	npm --prefix $(FRONTEND) run --silent lint
 	npm --prefix $(FRONTEND) run --silent typecheck
 	npm --prefix $(FRONTEND) test --silent

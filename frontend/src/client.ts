@@ -167,7 +167,12 @@ interface PendingRefresh {
 export class AlexHoWebSocketClient {
   readonly #url: string;
   readonly #getToken: () => string | Promise<string>;
-  readonly #settings: Required<Omit<AlexHoClientOptions, 'url' | 'getToken' | 'backoff' | 'errorBackoff' | 'browserSignals' | 'WebSocket' | 'random'>>;
+  readonly #settings: Required<
+    Omit<
+      AlexHoClientOptions,
+      'url' | 'getToken' | 'backoff' | 'errorBackoff' | 'browserSignals' | 'WebSocket' | 'random'
+    >
+  >;
   readonly #backoff: BackoffPolicy;
   readonly #errorBackoff: BackoffPolicy;
   readonly #random: () => number;
@@ -371,7 +376,9 @@ export class AlexHoWebSocketClient {
       throw new AlexHoRealtimeError('unavailable', 'no WebSocket implementation (Node 22+ or a browser is needed)');
     }
     const query = this.#settings.tokenTransport === 'query';
-    const url = query ? `${this.#url}${this.#url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}` : this.#url;
+    const url = query
+      ? `${this.#url}${this.#url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`
+      : this.#url;
     const ws = new WebSocketClass(url, query ? [SUBPROTOCOL] : [SUBPROTOCOL, token]);
     return new Link(ws, token, this.#linkHandlers, {
       pingIntervalMs: this.#settings.pingIntervalMs,
@@ -441,7 +448,11 @@ export class AlexHoWebSocketClient {
     if (link !== this.#current) return;
     this.#refusals = 0;
     if (this.#errorState === 'unauthorized') this.#errorState = undefined;
-    if (this.#lastError?.code === 'unauthorized' || this.#lastError?.code === 'token' || this.#lastError?.code === 'protocol') {
+    if (
+      this.#lastError?.code === 'unauthorized' ||
+      this.#lastError?.code === 'token' ||
+      this.#lastError?.code === 'protocol'
+    ) {
       this.#lastError = undefined;
     }
     this.#startConnectionTimers(link);
@@ -661,7 +672,11 @@ export class AlexHoWebSocketClient {
       case 'error': {
         this.#stats.errorFrames++;
         const pending = this.#pendingRefresh;
-        if (pending !== undefined && pending.link === link && (frame.code === REFRESH_REFUSED || frame.code === UNKNOWN_ACTION)) {
+        if (
+          pending !== undefined &&
+          pending.link === link &&
+          (frame.code === REFRESH_REFUSED || frame.code === UNKNOWN_ACTION)
+        ) {
           clearTimeout(pending.deadline);
           this.#pendingRefresh = undefined;
           if (frame.code === REFRESH_REFUSED) {
@@ -695,7 +710,11 @@ export class AlexHoWebSocketClient {
 
   #listenToSignals(): void {
     if (this.#signals === false) return;
-    const scope = globalThis as { window?: EventTarget; document?: EventTarget & { visibilityState?: string }; navigator?: { onLine?: boolean } };
+    const scope = globalThis as {
+      window?: EventTarget;
+      document?: EventTarget & { visibilityState?: string };
+      navigator?: { onLine?: boolean };
+    };
     const target = this.#signals?.window ?? scope.window;
     const doc = this.#signals?.document ?? scope.document;
     const isOnline = this.#signals?.isOnline ?? (() => scope.navigator?.onLine !== false);

@@ -18,15 +18,7 @@ export const EVENT_TYPES = [
 export type InvoiceEventType = (typeof EVENT_TYPES)[number];
 
 /** Invoice statuses (schema: `$defs.status.enum`). */
-export const INVOICE_STATUSES = [
-  'DRAFT',
-  'SENT',
-  'VIEWED',
-  'PARTIALLY_PAID',
-  'PAID',
-  'OVERDUE',
-  'VOID',
-] as const;
+export const INVOICE_STATUSES = ['DRAFT', 'SENT', 'VIEWED', 'PARTIALLY_PAID', 'PAID', 'OVERDUE', 'VOID'] as const;
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
 /** The envelope's required fields (schema: `required`). */
@@ -92,11 +84,7 @@ export type PaymentRecordedEvent = InvoiceEvent<'PAYMENT_RECORDED'>;
 
 /** Any of the five events, discriminated by `type`. */
 export type AnyInvoiceEvent =
-  | InvoiceCreatedEvent
-  | InvoiceUpdatedEvent
-  | InvoiceSentEvent
-  | InvoicePaidEvent
-  | PaymentRecordedEvent;
+  InvoiceCreatedEvent | InvoiceUpdatedEvent | InvoiceSentEvent | InvoicePaidEvent | PaymentRecordedEvent;
 
 // ---- Server → client frames -------------------------------------------------------------------
 

@@ -53,7 +53,11 @@ function watchConcurrentSockets(): () => number {
 describe('connecting', () => {
   it('offers the subprotocol with the token and opens', async () => {
     const statuses: string[] = [];
-    const client = new AlexHoWebSocketClient({ url: server.url, getToken: () => 'secret-token', browserSignals: false });
+    const client = new AlexHoWebSocketClient({
+      url: server.url,
+      getToken: () => 'secret-token',
+      browserSignals: false,
+    });
     clients.push(client);
     client.onStatus((status) => statuses.push(status));
     expect(client.status).toBe('idle');
@@ -95,8 +99,12 @@ describe('connecting', () => {
   });
 
   it('rejects a URL that is not ws:// or wss:// and a missing getToken up front', () => {
-    expect(() => new AlexHoWebSocketClient({ url: 'http://example.com', getToken: () => 't' })).toThrow(/ws:\/\/ or wss:\/\//);
-    expect(() => new AlexHoWebSocketClient({ url: 'wss://example.com', getToken: undefined as never })).toThrow(/getToken/);
+    expect(() => new AlexHoWebSocketClient({ url: 'http://example.com', getToken: () => 't' })).toThrow(
+      /ws:\/\/ or wss:\/\//,
+    );
+    expect(() => new AlexHoWebSocketClient({ url: 'wss://example.com', getToken: undefined as never })).toThrow(
+      /getToken/,
+    );
   });
 });
 
@@ -165,7 +173,11 @@ describe('events', () => {
     server.send(connection, { type: 'event', cursor: '1700000000000.00000000000000aa', event: { id: 'x' } });
     server.send(connection, { type: 'event', event: makeEvent() });
     server.send(connection, { type: 'surprise' });
-    server.send(connection, { type: 'event', cursor: '1700000000000.00000000000000ab', event: makeEvent({ type: 'INVOICE_VOIDED' as never }) });
+    server.send(connection, {
+      type: 'event',
+      cursor: '1700000000000.00000000000000ab',
+      event: makeEvent({ type: 'INVOICE_VOIDED' as never }),
+    });
     const good = makeEvent();
     server.publish(good);
     await waitFor(() => events.length === 1, 'the good event');
@@ -325,7 +337,9 @@ describe('token refresh', () => {
 
   /** Tokens are JWTs that expire 3 s after they are issued; refresh 2.4 s before that. */
   const jwtClient = (options: Partial<AlexHoClientOptions> = {}) =>
-    startClient({ refreshMarginMs: 2_400, refreshTimeoutMs: 200, ...options }, (n) => makeJwt(nowSeconds() + 3, `user-${n}`));
+    startClient({ refreshMarginMs: 2_400, refreshTimeoutMs: 200, ...options }, (n) =>
+      makeJwt(nowSeconds() + 3, `user-${n}`),
+    );
 
   it('sends refresh with a new token before exp and keeps the socket', async () => {
     const { client, tokens } = jwtClient();

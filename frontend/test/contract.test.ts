@@ -19,7 +19,10 @@ import {
 } from '../src/types.js';
 import { makeEvent } from './support/protocol-server.js';
 
-const SCHEMA_PATH = new URL('../../lambda_src/alexho_invoice_runtime/contract/invoice_event.schema.json', import.meta.url);
+const SCHEMA_PATH = new URL(
+  '../../lambda_src/alexho_invoice_runtime/contract/invoice_event.schema.json',
+  import.meta.url,
+);
 const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf-8'));
 const ajv = new Ajv2020({ strict: false, validateFormats: false });
 const validate = ajv.compile(schema);
@@ -36,7 +39,9 @@ describe('types and constants', () => {
     expect([...EVENT_TYPES]).toEqual(schema.properties.type.enum);
     expect([...INVOICE_STATUSES]).toEqual(schema.$defs.status.enum);
     expect([...ENVELOPE_REQUIRED_FIELDS]).toEqual(schema.required);
-    expect([...ENVELOPE_REQUIRED_FIELDS, ...ENVELOPE_OPTIONAL_FIELDS].sort()).toEqual(Object.keys(schema.properties).sort());
+    expect([...ENVELOPE_REQUIRED_FIELDS, ...ENVELOPE_OPTIONAL_FIELDS].sort()).toEqual(
+      Object.keys(schema.properties).sort(),
+    );
     expect([...DATA_REQUIRED_FIELDS]).toEqual(schema.properties.data.required);
     expect(schema.additionalProperties).toBe(false);
   });
@@ -70,14 +75,20 @@ const MUTATIONS: [string, (event: Record<string, unknown> & { data: Record<strin
   ['id with space', (e) => void (e.id = 'a b')],
   ['id of 129 chars', (e) => void (e.id = 'a'.repeat(129))],
   ['id with @', (e) => void (e.id = 'a@b')],
-  ['subject with @', (e) => {
-    e.subject = 'INV@1';
-    e.data.invoiceId = 'INV@1';
-  }],
-  ['trailing newline in subject', (e) => {
-    e.subject = 'INV-1\n';
-    e.data.invoiceId = 'INV-1\n';
-  }],
+  [
+    'subject with @',
+    (e) => {
+      e.subject = 'INV@1';
+      e.data.invoiceId = 'INV@1';
+    },
+  ],
+  [
+    'trailing newline in subject',
+    (e) => {
+      e.subject = 'INV-1\n';
+      e.data.invoiceId = 'INV-1\n';
+    },
+  ],
   ['empty source', (e) => void (e.source = '')],
   ['source of 256 chars', (e) => void (e.source = 's'.repeat(256))],
   ['source of 257 chars', (e) => void (e.source = 's'.repeat(257))],

@@ -47,7 +47,9 @@ function Pane({ name, ...options }: UseAlexHoWebSocketOptions & { name: string }
       <span data-testid={`${name}-status`}>{status}</span>
       <span data-testid={`${name}-count`}>{events.length}</span>
       <span data-testid={`${name}-last`}>{lastEvent?.type ?? ''}</span>
-      <span data-testid={`${name}-invoices`}>{invoices.map((invoice) => `${invoice.invoiceId}=${invoice.data.status}`).join(',')}</span>
+      <span data-testid={`${name}-invoices`}>
+        {invoices.map((invoice) => `${invoice.invoiceId}=${invoice.data.status}`).join(',')}
+      </span>
       <span data-testid={`${name}-error`}>{error?.message ?? ''}</span>
     </section>
   );

@@ -10,7 +10,15 @@ describe('tokenExpiryMs', () => {
 
   it('is undefined for anything that is not a JWT with a numeric exp', () => {
     const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-    for (const token of ['opaque-token', 'a.b', 'a.!!!.c', `x.${encode({ sub: 'u' })}.y`, `x.${encode({ exp: '1' })}.y`, `x.${encode([1])}.y`, 'a.b.c.d']) {
+    for (const token of [
+      'opaque-token',
+      'a.b',
+      'a.!!!.c',
+      `x.${encode({ sub: 'u' })}.y`,
+      `x.${encode({ exp: '1' })}.y`,
+      `x.${encode([1])}.y`,
+      'a.b.c.d',
+    ]) {
       expect(tokenExpiryMs(token)).toBeUndefined();
     }
   });

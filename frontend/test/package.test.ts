@@ -34,7 +34,9 @@ function bareImports(entry: string, seen = new Set<string>()): Set<string> {
   if (seen.has(entry)) return found;
   seen.add(entry);
   const source = readFileSync(entry, 'utf-8');
-  for (const match of source.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(['"]([^'"]+)['"]\)/g)) {
+  for (const match of source.matchAll(
+    /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(['"]([^'"]+)['"]\)/g,
+  )) {
     const specifier = match[1] ?? match[2]!;
     if (specifier.startsWith('.')) {
       for (const inner of bareImports(resolve(dirname(entry), specifier), seen)) found.add(inner);
@@ -74,7 +76,9 @@ describe('package.json', () => {
     const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root }).toString();
     const [windowType, core, react] = JSON.parse(output) as [string, string[], string[]];
     expect(windowType).toBe('undefined');
-    expect(core).toEqual(expect.arrayContaining(['AlexHoWebSocketClient', 'InvoiceStore', 'EVENT_TYPES', 'isInvoiceEvent']));
+    expect(core).toEqual(
+      expect.arrayContaining(['AlexHoWebSocketClient', 'InvoiceStore', 'EVENT_TYPES', 'isInvoiceEvent']),
+    );
     expect(core).not.toContain('useAlexHoWebSocket');
     expect(react).toEqual(expect.arrayContaining(['AlexHoRealtimeProvider', 'useAlexHoWebSocket']));
   });

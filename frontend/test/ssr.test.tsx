@@ -36,7 +36,12 @@ it('imports without window and renders on the server without a socket', async ()
     return createElement('p', null, status);
   }
   const html = renderToString(
-    createElement(react.AlexHoRealtimeProvider, { url: server.url, getToken }, createElement(Page), createElement(OwnClient)),
+    createElement(
+      react.AlexHoRealtimeProvider,
+      { url: server.url, getToken },
+      createElement(Page),
+      createElement(OwnClient),
+    ),
   );
   expect(html).toBe('<p>idle/0</p><p>idle</p>');
   await new Promise((resolve) => setTimeout(resolve, 200));

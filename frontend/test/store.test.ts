@@ -20,7 +20,9 @@ describe('InvoiceStore', () => {
   it('ignores an event of the same version (a payment after the invoice it paid)', () => {
     const store = new InvoiceStore();
     store.apply(makeEvent({ type: 'INVOICE_PAID', data: { status: 'PAID', version: 4, total: '1300.00' } }));
-    expect(store.apply(makeEvent({ type: 'PAYMENT_RECORDED', data: { status: 'PAID', version: 4, amount: '1300.00' } }))).toBe(false);
+    expect(
+      store.apply(makeEvent({ type: 'PAYMENT_RECORDED', data: { status: 'PAID', version: 4, amount: '1300.00' } })),
+    ).toBe(false);
     expect(store.get('INV-42')?.lastEventType).toBe('INVOICE_PAID');
   });
 
@@ -28,7 +30,11 @@ describe('InvoiceStore', () => {
     const store = new InvoiceStore();
     store.apply(makeEvent({ data: { status: 'DRAFT', number: 'INV-2026-0042' } }));
     store.apply(makeEvent({ type: 'PAYMENT_RECORDED', data: { status: 'PARTIALLY_PAID', amount: '10.00' } }));
-    expect(store.get('INV-42')?.data).toMatchObject({ status: 'PARTIALLY_PAID', number: 'INV-2026-0042', amount: '10.00' });
+    expect(store.get('INV-42')?.data).toMatchObject({
+      status: 'PARTIALLY_PAID',
+      number: 'INV-2026-0042',
+      amount: '10.00',
+    });
   });
 
   it('lists invoices in first-seen order with a stable snapshot, and notifies subscribers', () => {

@@ -5,6 +5,10 @@
  * no socket.
  */
 export { AlexHoRealtimeProvider, type AlexHoRealtimeProviderProps, type ClientOptions } from './provider.js';
-export { useAlexHoWebSocket, type UseAlexHoWebSocketOptions, type UseAlexHoWebSocketResult } from './use-alexho-websocket.js';
+export {
+  useAlexHoWebSocket,
+  type UseAlexHoWebSocketOptions,
+  type UseAlexHoWebSocketResult,
+} from './use-alexho-websocket.js';
 export { deliverNotification, type NotifyFunction } from './notify.js';
 export { SharedConnection } from './shared-connection.js';

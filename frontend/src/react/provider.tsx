@@ -25,7 +25,13 @@ export interface AlexHoRealtimeProviderProps {
  * Shares one client among its hooks. The socket opens when the first enabled hook mounts and
  * closes when the last one unmounts; a new `url` means a new client.
  */
-export function AlexHoRealtimeProvider({ url, getToken, options, notify, children }: AlexHoRealtimeProviderProps): ReactNode {
+export function AlexHoRealtimeProvider({
+  url,
+  getToken,
+  options,
+  notify,
+  children,
+}: AlexHoRealtimeProviderProps): ReactNode {
   const latest = useRef({ getToken, options, notify });
   latest.current = { getToken, options, notify };
   const connection = useMemo(

@@ -71,7 +71,8 @@ export function useAlexHoWebSocket(options: UseAlexHoWebSocketOptions = {}): Use
         ? undefined
         : new SharedConnection(() => {
             const { getToken, clientOptions } = latest.current;
-            if (getToken === undefined) throw new AlexHoRealtimeError('token', 'useAlexHoWebSocket: url needs getToken');
+            if (getToken === undefined)
+              throw new AlexHoRealtimeError('token', 'useAlexHoWebSocket: url needs getToken');
             return { ...clientOptions, url: ownUrl, getToken: () => getToken() };
           }),
     [ownUrl],
@@ -123,7 +124,11 @@ export function useAlexHoWebSocket(options: UseAlexHoWebSocketOptions = {}): Use
       setLastEventAt(Date.now());
       current.onEvent?.(event);
       if (current.showNotifications === true && connection.claimNotification(event.id)) {
-        deliverNotification(notificationMessage(event, current.userType ?? 'ADMIN'), event, current.notify ?? getContextNotify?.());
+        deliverNotification(
+          notificationMessage(event, current.userType ?? 'ADMIN'),
+          event,
+          current.notify ?? getContextNotify?.(),
+        );
       }
     });
     return () => {

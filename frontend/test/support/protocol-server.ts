@@ -99,11 +99,14 @@ export class ProtocolServer {
         if (token === undefined || server?.behaviour.acceptToken(token) !== true) done(false, 401, 'Unauthorized');
         else done(true);
       },
-      handleProtocols: (protocols) => (server?.behaviour.echoSubprotocol === true && protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+      handleProtocols: (protocols) =>
+        server?.behaviour.echoSubprotocol === true && protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false,
     });
     server = new ProtocolServer(wss);
     Object.assign(server.behaviour, behaviour);
-    wss.on('connection', (socket, request) => server.#accept(socket, request.headers['sec-websocket-protocol'], request.url));
+    wss.on('connection', (socket, request) =>
+      server.#accept(socket, request.headers['sec-websocket-protocol'], request.url),
+    );
     await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
     return server;
   }
