@@ -29,7 +29,5 @@ await build({
   define: { 'process.env.NODE_ENV': '"production"' },
   logLevel: 'warning',
 });
-await Promise.all(
-  ['index.html', 'styles.css'].map((name) => copyFile(join(here, name), join(dist, name))),
-);
+await Promise.all(['index.html', 'styles.css'].map((name) => copyFile(join(here, name), join(dist, name))));
 console.log(`demo page built: ${join(dist, 'index.html')}`);

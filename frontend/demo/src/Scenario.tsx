@@ -26,7 +26,13 @@ function newInvoiceId(): string {
   return `inv-${Date.now().toString(36).slice(-6)}`;
 }
 
-export function Scenario({ steps, customerIds }: { steps: readonly ScenarioStep[]; customerIds: readonly string[] }): ReactNode {
+export function Scenario({
+  steps,
+  customerIds,
+}: {
+  steps: readonly ScenarioStep[];
+  customerIds: readonly string[];
+}): ReactNode {
   const [invoiceId, setInvoiceId] = useState<string | undefined>(undefined);
   const [customerId, setCustomerId] = useState(customerIds[0] ?? 'cust-42');
   const [busy, setBusy] = useState(false);
@@ -51,7 +57,10 @@ export function Scenario({ steps, customerIds }: { steps: readonly ScenarioStep[
         `Published ${published.eventType} (${published.status}) for ${published.invoiceId} of ${published.customerId}`,
       );
     } catch (failure) {
-      addLine(undefined, `Could not publish ${eventType}: ${failure instanceof Error ? failure.message : String(failure)}`);
+      addLine(
+        undefined,
+        `Could not publish ${eventType}: ${failure instanceof Error ? failure.message : String(failure)}`,
+      );
     } finally {
       setAttempts((previous) => previous + 1);
       setBusy(false);
@@ -96,7 +105,11 @@ export function Scenario({ steps, customerIds }: { steps: readonly ScenarioStep[
       </div>
       <ul className="publish-log" aria-live="polite">
         {log.map((line) => (
-          <li key={line.serial} className={line.eventId === undefined ? 'failed' : 'ok'} data-published-event-id={line.eventId}>
+          <li
+            key={line.serial}
+            className={line.eventId === undefined ? 'failed' : 'ok'}
+            data-published-event-id={line.eventId}
+          >
             {line.text}
           </li>
         ))}

@@ -43,9 +43,7 @@ export async function fetchConfig(): Promise<DemoConfig> {
 export async function fetchToken(identity: Identity): Promise<string> {
   const query = new URLSearchParams({ as: identity.role });
   if (identity.role === 'customer') query.set('customerId', identity.customerId);
-  const { token } = await json<{ token: string }>(
-    await fetch(`/api/token?${query.toString()}`, { cache: 'no-store' }),
-  );
+  const { token } = await json<{ token: string }>(await fetch(`/api/token?${query.toString()}`, { cache: 'no-store' }));
   return token;
 }
 
