@@ -31,6 +31,8 @@ class StackEndpoints:
     event_log_table: str
     on_failure_queue_url: str
     pid: int
+    #: The demo page's URL (``None`` when the stack serves none).
+    demo_page_url: str | None = None
 
     def to_json(self) -> str:
         """JSON text of the endpoints."""

@@ -69,7 +69,10 @@ def test_up_prints_urls_and_working_tokens_and_stops_cleanly_on_ctrl_c(tmp_path:
     try:
         banner = read_until(process, READY_LINE)
         endpoints = StackEndpoints.from_json(state_file.read_text())
-        # THEN the banner names the WebSocket URL and the topic ARN, and has an admin token
+        # THEN the banner names the demo page, the WebSocket URL and the topic ARN, and has an
+        # admin token
+        assert endpoints.demo_page_url is not None
+        assert any(f"Demo page            {endpoints.demo_page_url}" in line for line in banner)
         assert any(endpoints.websocket_url in line for line in banner)
         assert any(endpoints.topic_arn in line for line in banner)
         admin_token = banner[next(i for i, line in enumerate(banner) if "Admin token" in line) + 1]
