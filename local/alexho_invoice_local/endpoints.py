@@ -33,6 +33,8 @@ class StackEndpoints:
     event_log_table: str
     on_failure_queue_url: str
     pid: int
+    #: The demo page's URL (``None`` when the stack serves none).
+    demo_page_url: str | None = None
     #: The gateway closes a connection that sent nothing for this long (clients ping within it).
     idle_timeout_seconds: float = DEFAULT_IDLE_TIMEOUT_SECONDS
 

@@ -18,7 +18,8 @@ class PortInUseError(OSError):
         super().__init__(
             errno.EADDRINUSE,
             f"port {port} on {host} is already in use (needed for the {service}); "
-            "stop what holds it or choose other ports (--port, --management-port, --moto-port)",
+            "stop what holds it or choose other ports "
+            "(--port, --management-port, --moto-port, --demo-page-port)",
         )
 
 

@@ -99,7 +99,10 @@ def up_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpProcess]:
 
 def test_up_prints_urls_and_working_tokens(up_process: UpProcess) -> None:
     endpoints, banner = up_process.endpoints, up_process.banner
-    # THEN the banner names the WebSocket URL and the topic ARN, and has an admin token
+    # THEN the banner names the demo page, the WebSocket URL and the topic ARN, and has an
+    # admin token
+    assert endpoints.demo_page_url is not None
+    assert any(f"Demo page            {endpoints.demo_page_url}" in line for line in banner)
     assert any(endpoints.websocket_url in line for line in banner)
     assert any(endpoints.topic_arn in line for line in banner)
     admin_token = banner[next(i for i, line in enumerate(banner) if "Admin token" in line) + 1]
@@ -139,7 +142,7 @@ def test_up_on_a_taken_port_exits_2_with_one_line_naming_it(
     assert err.splitlines() == [
         f"alexho-local: port {taken_port} on 127.0.0.1 is already in use (needed for the "
         "WebSocket gateway); stop what holds it or choose other ports (--port, "
-        "--management-port, --moto-port)"
+        "--management-port, --moto-port, --demo-page-port)"
     ]
 
 

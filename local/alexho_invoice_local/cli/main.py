@@ -114,6 +114,18 @@ def _add_up(commands: Commands) -> None:
         "--moto-port", type=arguments.port, default=None, help="moto port (default: --port + 2)"
     )
     up.add_argument(
+        "--demo-page-port",
+        type=arguments.port,
+        default=None,
+        help="demo page port (default: --port + 3)",
+    )
+    up.add_argument(
+        "--demo-page-dir",
+        type=Path,
+        default=None,
+        help="the built demo page (default: frontend/demo/dist of this source tree)",
+    )
+    up.add_argument(
         "--idle-timeout",
         type=arguments.positive_seconds,
         default=DEFAULT_IDLE_TIMEOUT_SECONDS,
@@ -292,6 +304,8 @@ def _up(args: argparse.Namespace, state_file: Path) -> int:
             websocket_port=args.port,
             management_port=args.management_port,
             moto_port=args.moto_port,
+            demo_page_port=args.demo_page_port,
+            demo_page_dir=str(args.demo_page_dir) if args.demo_page_dir else None,
             idle_timeout_seconds=args.idle_timeout,
             max_connection_seconds=args.max_age,
             log_level=args.log_level,
