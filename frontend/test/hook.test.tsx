@@ -117,6 +117,22 @@ describe('one socket', () => {
     expect(server.connections).toHaveLength(1);
   });
 
+  it('uses the latest getToken after a re-render, without a new socket', async () => {
+    const used: string[] = [];
+    const tokenFrom = (name: string) => async (): Promise<string> => {
+      used.push(name);
+      return `token-${name}`;
+    };
+    const { rerender } = render(<Pane name="a" url={server.url} getToken={tokenFrom('first')} />);
+    await until(() => text('a-status') === 'open', 'open');
+    rerender(<Pane name="a" url={server.url} getToken={tokenFrom('second')} />);
+    await settle(50);
+    expect(server.connections).toHaveLength(1);
+    server.dropAll();
+    await until(() => server.connections.length === 2 && text('a-status') === 'open', 'reconnected');
+    expect(used).toEqual(['first', 'second']);
+  });
+
   it('says what is missing without a provider or a URL', () => {
     render(<Pane name="a" />);
     expect(text('a-error')).toMatch(/pass url and getToken, or render inside <AlexHoRealtimeProvider>/);

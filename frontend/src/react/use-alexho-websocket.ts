@@ -69,24 +69,30 @@ export function useAlexHoWebSocket(options: UseAlexHoWebSocketOptions = {}): Use
     () =>
       ownUrl === undefined
         ? undefined
-        : new SharedConnection(() => {
-            const { getToken, clientOptions } = latest.current;
-            if (getToken === undefined)
-              throw new AlexHoRealtimeError('token', 'useAlexHoWebSocket: url needs getToken');
-            return { ...clientOptions, url: ownUrl, getToken: () => getToken() };
-          }),
+        : new SharedConnection(() => ({
+            ...latest.current.clientOptions,
+            url: ownUrl,
+            // The latest getToken, so that a new function on every render needs no new client.
+            getToken: () => {
+              const getToken = latest.current.getToken;
+              if (getToken === undefined)
+                throw new AlexHoRealtimeError('token', 'useAlexHoWebSocket: url needs getToken');
+              return getToken();
+            },
+          })),
     [ownUrl],
   );
   const connection = ownConnection ?? context?.connection;
+  const missingGetToken = options.getToken === undefined;
   const configError = useMemo(() => {
     if (connection === undefined) {
       return new Error('useAlexHoWebSocket: pass url and getToken, or render inside <AlexHoRealtimeProvider>');
     }
-    if (ownConnection !== undefined && options.getToken === undefined) {
+    if (ownConnection !== undefined && missingGetToken) {
       return new Error('useAlexHoWebSocket: url needs getToken');
     }
     return undefined;
-  }, [connection, ownConnection, options.getToken === undefined]);
+  }, [connection, ownConnection, missingGetToken]);
 
   const [client, setClient] = useState<AlexHoWebSocketClient | undefined>(undefined);
   const [status, setStatus] = useState<ConnectionStatus>('idle');
