@@ -20,13 +20,6 @@ EXIT_FAILED: Final = 1
 TOKEN_ENV: Final = "ALEXHO_REALTIME_CHECK_TOKEN"  # noqa: S105 - a variable name
 
 
-def _positive(value: str) -> float:
-    number = float(value)
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {value}")
-    return number
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(
@@ -53,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--timeout",
-        type=_positive,
+        type=float,
         default=10.0,
         help="seconds to wait for the connection, the pong and the probe (default 10)",
     )
@@ -66,7 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``alexho-realtime`` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.timeout <= 0:
+        parser.error("--timeout must be positive")
     source = StackSource(
         stack_name=None if args.local else args.stack,
         region=args.region,

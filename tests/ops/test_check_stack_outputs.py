@@ -21,12 +21,7 @@ from alexho_invoice_ops.discovery import DiscoveryError, discover_stack
 from alexho_invoice_ops.results import Status
 from alexho_invoice_ops.runner import CheckOptions, run_checks
 from alexho_invoice_ops.target import CheckTarget
-from alexho_invoice_runtime.definitions import (
-    AUDIENCE,
-    AUDIENCE_INDEX,
-    CONNECTION_ID,
-    StackOutputs,
-)
+from alexho_invoice_runtime.definitions import StackOutputs, connections_table_definition
 
 REGION = "eu-west-1"
 STACK = "AlexHoInvoiceRealtime-test"
@@ -48,24 +43,10 @@ RESOURCES: dict[str, Any] = {
         "Type": "AWS::SQS::Queue",
         "Properties": {"QueueName": "alexHoSendInvoiceUpdateOnFailureDlq-test"},
     },
+    # CreateTable arguments and the table's CloudFormation properties share their names.
     "Connections": {
         "Type": "AWS::DynamoDB::Table",
-        "Properties": {
-            "TableName": "alexHoWebSocketConnections-test",
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [
-                {"AttributeName": CONNECTION_ID, "AttributeType": "S"},
-                {"AttributeName": AUDIENCE, "AttributeType": "S"},
-            ],
-            "KeySchema": [{"AttributeName": CONNECTION_ID, "KeyType": "HASH"}],
-            "GlobalSecondaryIndexes": [
-                {
-                    "IndexName": AUDIENCE_INDEX,
-                    "KeySchema": [{"AttributeName": AUDIENCE, "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                }
-            ],
-        },
+        "Properties": connections_table_definition("alexHoWebSocketConnections-test"),
     },
 }
 OUTPUTS: dict[str, Any] = {
