@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from alexho_invoice_ops.target import CheckTarget, DeadLetterQueue
+from alexho_invoice_ops.target import CheckTarget, DeadLetterKind, DeadLetterQueue
 from alexho_invoice_runtime.definitions import AUTH_MODE_HS256, StackOutputs
 
 #: Outputs every check needs; ``AuthSecretArn`` is needed in HS256 mode only.
@@ -87,12 +87,14 @@ def target_from_outputs(stack_name: str, region: str, outputs: Mapping[str, str]
         connections_table=outputs[StackOutputs.CONNECTIONS_TABLE],
         dead_letter_queues=(
             DeadLetterQueue(
-                "subscription DLQ",
+                DeadLetterKind.SUBSCRIPTION,
                 outputs[StackOutputs.SUBSCRIPTION_DLQ_URL],
                 SUBSCRIPTION_DLQ_CATCHES,
             ),
             DeadLetterQueue(
-                "on-failure DLQ", outputs[StackOutputs.ON_FAILURE_DLQ_URL], ON_FAILURE_DLQ_CATCHES
+                DeadLetterKind.ON_FAILURE,
+                outputs[StackOutputs.ON_FAILURE_DLQ_URL],
+                ON_FAILURE_DLQ_CATCHES,
             ),
         ),
         function_names=tuple(
@@ -127,7 +129,7 @@ def discover_local(state_file: Path | None = None) -> CheckTarget:
         # Locally SNS delivers to an SQS queue that cannot fail to invoke: no subscription DLQ.
         dead_letter_queues=(
             DeadLetterQueue(
-                "on-failure DLQ", endpoints.on_failure_queue_url, ON_FAILURE_DLQ_CATCHES
+                DeadLetterKind.ON_FAILURE, endpoints.on_failure_queue_url, ON_FAILURE_DLQ_CATCHES
             ),
         ),
         function_names=(),

@@ -15,6 +15,7 @@ from typing import Any, Final
 from alexho_invoice_ops.target import CheckTarget
 from alexho_invoice_runtime.contract import customer_audience
 from alexho_invoice_runtime.definitions import (
+    ADMIN,
     ADMIN_AUDIENCE,
     CUSTOMER,
     DEFAULT_CLAIM_CUSTOMER_ID,
@@ -44,7 +45,7 @@ class CheckIdentity:
         """The audience the connection gets, when the claims say it."""
         if self.user_type == CUSTOMER and self.customer_id:
             return customer_audience(self.customer_id)
-        if self.user_type == "ADMIN":
+        if self.user_type == ADMIN:
             return ADMIN_AUDIENCE
         return None
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import boto3
@@ -11,13 +12,25 @@ from botocore.config import Config
 _CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3})
 
 
+class DeadLetterKind(StrEnum):
+    """Which of the fan-out's two dead-letter queues (they are redriven differently)."""
+
+    SUBSCRIPTION = "subscription DLQ"
+    ON_FAILURE = "on-failure DLQ"
+
+
 @dataclass(frozen=True)
 class DeadLetterQueue:
     """One dead-letter queue and what it catches."""
 
-    label: str
+    kind: DeadLetterKind
     url: str
     catches: str
+
+    @property
+    def label(self) -> str:
+        """How the report names the queue."""
+        return str(self.kind)
 
     @property
     def name(self) -> str:
@@ -43,6 +56,7 @@ class CheckTarget:
     endpoint_url: str | None = None
     #: Fake credentials of the local stack (moto ignores them); ``None`` on AWS.
     local_credentials: tuple[str, str] | None = None
+    _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_local(self) -> bool:
@@ -50,8 +64,13 @@ class CheckTarget:
         return self.endpoint_url is not None
 
     def client(self, service: str) -> Any:
-        """A boto3 client of ``service`` for this stack's account and region."""
-        return make_client(service, self.region, self.endpoint_url, self.local_credentials)
+        """A boto3 client of ``service`` for this stack's account and region (one per service
+        and target; boto3 clients are thread-safe)."""
+        if service not in self._clients:
+            self._clients[service] = make_client(
+                service, self.region, self.endpoint_url, self.local_credentials
+            )
+        return self._clients[service]
 
     def to_json(self) -> dict[str, Any]:
         """The target as a JSON-ready mapping."""

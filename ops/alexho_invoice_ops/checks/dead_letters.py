@@ -9,7 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from alexho_invoice_ops.aws_errors import describe
 from alexho_invoice_ops.results import CheckResult
-from alexho_invoice_ops.target import CheckTarget, DeadLetterQueue
+from alexho_invoice_ops.target import CheckTarget, DeadLetterKind, DeadLetterQueue
 
 KEY: Final = "dead_letters"
 TITLE: Final = "Dead-letter queues"
@@ -94,7 +94,7 @@ def _duration(seconds: int) -> str:
 
 
 def _redrive_hint(target: CheckTarget, queue: DeadLetterQueue) -> str:
-    if queue.label.startswith("subscription"):
+    if queue.kind is DeadLetterKind.SUBSCRIPTION:
         return (
             f"{queue.label} ({queue.catches}): fix the cause, then publish each message's body "
             f"again to {target.topic_arn} and delete it from the queue."

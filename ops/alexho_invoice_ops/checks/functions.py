@@ -29,7 +29,7 @@ def check_functions(target: CheckTarget, log_lines: int) -> CheckResult:
             KEY,
             TITLE,
             "the local stack keeps no CloudWatch metrics; its functions log to the console "
-            "of `alexho-local up`",
+            "of `alexho-local up` (or its --lambda-logs file)",
         )
     # CloudWatch truncates times to the second: end a little ahead, so nothing just put is missed.
     now = datetime.now(UTC) + END_SLACK
