@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Fn, Stack
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from alexho_invoice_realtime import AlexHoInvoiceRealtime
+from alexho_invoice_runtime.definitions import StackOutputs
 
 from .settings import EnvironmentSettings
 
@@ -61,21 +62,47 @@ class InvoiceRealtimeStack(Stack):
             log_level=settings.log_level,
             alarm_topic=alarm_topic,
         )
-        CfnOutput(
-            self,
-            "WebSocketUrl",
-            value=self.realtime.websocket_url,
-            description="wss:// URL clients connect to (token: Sec-WebSocket-Protocol or ?token=)",
-        )
-        CfnOutput(
-            self,
-            "CallbackUrl",
-            value=self.realtime.callback_url,
-            description="https:// endpoint of the API Gateway Management API for this stage",
-        )
-        CfnOutput(
-            self,
-            "TopicArn",
-            value=self.realtime.topic.topic_arn,
-            description="SNS topic backends publish invoice events to",
-        )
+        realtime = self.realtime
+        outputs = {
+            StackOutputs.WEBSOCKET_URL: (
+                realtime.websocket_url,
+                "wss:// URL clients connect to (token: Sec-WebSocket-Protocol or ?token=)",
+            ),
+            StackOutputs.CALLBACK_URL: (
+                realtime.callback_url,
+                "https:// endpoint of the API Gateway Management API for this stage",
+            ),
+            StackOutputs.TOPIC_ARN: (
+                realtime.topic.topic_arn,
+                "SNS topic backends publish invoice events to",
+            ),
+            StackOutputs.CONNECTIONS_TABLE: (
+                realtime.connections_table.table_name,
+                "DynamoDB table of open WebSocket connections",
+            ),
+            StackOutputs.SUBSCRIPTION_DLQ_URL: (
+                realtime.subscription_dlq.queue_url,
+                "Dead-letter queue of the fan-out's SNS subscription",
+            ),
+            StackOutputs.ON_FAILURE_DLQ_URL: (
+                realtime.on_failure_dlq.queue_url,
+                "On-failure queue of the fan-out's asynchronous invocations",
+            ),
+            StackOutputs.FUNCTION_NAMES: (
+                Fn.join(",", [f.function_name for f in realtime.functions.values()]),
+                "Names of the five Lambda functions",
+            ),
+            StackOutputs.SEND_INVOICE_UPDATE_FUNCTION: (
+                realtime.send_invoice_update_function.function_name,
+                "The fan-out function (SNS -> WebSocket connections)",
+            ),
+            StackOutputs.AUTH_MODE: (realtime.auth.mode, "How $connect verifies tokens"),
+        }
+        if realtime.secret is not None:
+            outputs[StackOutputs.AUTH_SECRET_ARN] = (
+                realtime.secret.secret_arn,
+                "Secrets Manager secret holding the HS256 connect-token key (ARN only)",
+            )
+        # `alexho-realtime check --stack <name>` finds everything it checks by these keys.
+        for key, (value, description) in outputs.items():
+            CfnOutput(self, key, value=value, description=description)

@@ -397,7 +397,8 @@ class AlexHoInvoiceRealtime(Construct):
         allow(self.default_function, ["dynamodb:Query"], [event_log.table_arn])
         fan_out = self.send_invoice_update_function
         allow(fan_out, ["dynamodb:Query"], [audience_index_arn])
-        allow(fan_out, ["dynamodb:DeleteItem"], [connections.table_arn])
+        # DeleteItem: a gone connection's row; GetItem: the one target of a probe event.
+        allow(fan_out, ["dynamodb:DeleteItem", "dynamodb:GetItem"], [connections.table_arn])
         # EventLog.record: a conditional put (in one transaction) and, on a redelivery, a
         # consistent read of the cursor the first delivery assigned.
         allow(fan_out, ["dynamodb:PutItem", "dynamodb:GetItem"], [event_log.table_arn])

@@ -31,6 +31,23 @@ class FunctionBaseNames:
 ON_FAILURE_DLQ_BASE_NAME: Final = "SendInvoiceUpdateOnFailureDlq"
 
 
+class StackOutputs:
+    """Output keys of the deployed stack: ``alexho-realtime check --stack`` reads them."""
+
+    WEBSOCKET_URL: Final = "WebSocketUrl"
+    CALLBACK_URL: Final = "CallbackUrl"
+    TOPIC_ARN: Final = "TopicArn"
+    CONNECTIONS_TABLE: Final = "ConnectionsTableName"
+    SUBSCRIPTION_DLQ_URL: Final = "SubscriptionDlqUrl"
+    ON_FAILURE_DLQ_URL: Final = "OnFailureDlqUrl"
+    #: Comma-separated names of the five functions.
+    FUNCTION_NAMES: Final = "FunctionNames"
+    SEND_INVOICE_UPDATE_FUNCTION: Final = "SendInvoiceUpdateFunctionName"
+    AUTH_MODE: Final = "AuthMode"
+    #: Only in HS256 mode: the signing key's secret (its ARN, never its value).
+    AUTH_SECRET_ARN: Final = "AuthSecretArn"
+
+
 # --- Connections table -----------------------------------------------------------------------
 CONNECTIONS_BASE_NAME: Final = "WebSocketConnections"
 CONNECTION_ID: Final = "connectionId"

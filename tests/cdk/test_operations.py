@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from alexho_invoice_ops.discovery import REQUIRED_OUTPUTS
+from alexho_invoice_runtime.definitions import StackOutputs
 from stacks import InvoiceRealtimeStack
 
 StackAndTemplate = tuple[InvoiceRealtimeStack, Template]
@@ -101,6 +103,29 @@ def test_outputs_carry_the_callback_url(dev: StackAndTemplate) -> None:
 def test_outputs_carry_the_topic_arn(dev: StackAndTemplate) -> None:
     stack, template = dev
     template.has_output("TopicArn", {"Value": stack.resolve(stack.realtime.topic.topic_arn)})
+
+
+def test_outputs_carry_everything_alexho_realtime_check_reads(dev: StackAndTemplate) -> None:
+    # GIVEN the dev stack (HS256 auth)
+    stack, template = dev
+    # WHEN its outputs are listed
+    outputs = template.find_outputs("*")
+    # THEN every output the check needs is there, the secret by ARN
+    assert set(REQUIRED_OUTPUTS) | {StackOutputs.AUTH_SECRET_ARN} <= set(outputs)
+    secret = stack.realtime.secret
+    assert secret is not None
+    assert outputs[StackOutputs.AUTH_SECRET_ARN]["Value"] == stack.resolve(secret.secret_arn)
+    assert outputs[StackOutputs.AUTH_MODE]["Value"] == "HS256"
+
+
+def test_function_names_output_lists_the_five_functions(dev: StackAndTemplate) -> None:
+    # GIVEN the dev stack
+    stack, template = dev
+    # WHEN the FunctionNames output is read
+    joined = template.find_outputs(StackOutputs.FUNCTION_NAMES)[StackOutputs.FUNCTION_NAMES]
+    # THEN it joins the names of the five functions with commas
+    names = [stack.resolve(f.function_name) for f in stack.realtime.functions.values()]
+    assert joined["Value"] == {"Fn::Join": [",", names]}
 
 
 def test_physical_names_carry_the_prefix_base_name_and_environment(dev: StackAndTemplate) -> None:

@@ -27,6 +27,7 @@ PACKAGING_INPUTS = (
     "lambda_src/alexho_invoice_runtime",
     "publisher/alexho_invoice_publisher",
     "local/alexho_invoice_local",
+    "ops/alexho_invoice_ops",
 )
 
 CONSUMER_APP = """\
@@ -112,7 +113,7 @@ def test_wheel_installs_no_top_level_constructs_package(consumer: InstalledConsu
         top_level = {name.split("/", 1)[0] for name in wheel.namelist()}
     # THEN it ships the named packages and never a `constructs` package of its own
     assert "constructs" not in top_level
-    assert {"alexho_invoice_realtime", "alexho_invoice_runtime"} <= top_level
+    assert {"alexho_invoice_realtime", "alexho_invoice_runtime", "alexho_invoice_ops"} <= top_level
 
 
 def test_constructs_in_the_venv_is_the_pypi_package(consumer: InstalledConsumer) -> None:

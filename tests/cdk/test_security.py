@@ -639,3 +639,14 @@ def test_fan_out_writes_the_event_log_and_deletes_stale_connections(dev: StackAn
     stack, _ = dev
     statements = role_statements(stack_template(dev), _role_ref(stack, "send_invoice_update"))
     assert {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"} <= actions_of(statements)
+
+
+def test_fan_out_reads_only_single_connection_rows_for_probes(dev: StackAndTemplate) -> None:
+    # GIVEN the fan-out's role
+    stack, _ = dev
+    statements = role_statements(stack_template(dev), _role_ref(stack, "send_invoice_update"))
+    # WHEN the statements on the connections table itself are collected
+    table_arn = stack.resolve(stack.realtime.connections_table.table_arn)
+    on_table = actions_of([s for s in statements if s["Resource"] == table_arn])
+    # THEN GetItem (a probe's one target) and DeleteItem (a gone connection) are all it may do
+    assert on_table == {"dynamodb:GetItem", "dynamodb:DeleteItem"}

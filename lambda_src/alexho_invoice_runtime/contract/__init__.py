@@ -16,6 +16,13 @@ from alexho_invoice_runtime.contract.envelope import (
     status_values,
     validate_event,
 )
+from alexho_invoice_runtime.contract.probe import (
+    PROBE_CONNECTION_ATTRIBUTE,
+    PROBE_FRAME_TYPE,
+    build_probe_event,
+    encode_probe_frame,
+    probe_connection_id,
+)
 from alexho_invoice_runtime.contract.visibility import (
     DRAFT_STATUS,
     audience_for,
@@ -28,6 +35,8 @@ __all__ = [
     "FRAME_OVERHEAD_BYTES",
     "MAX_CURSOR_LENGTH",
     "MAX_EVENT_BYTES",
+    "PROBE_CONNECTION_ATTRIBUTE",
+    "PROBE_FRAME_TYPE",
     "EventTooLargeError",
     "EventType",
     "InvalidEventError",
@@ -35,10 +44,13 @@ __all__ = [
     "audience_for",
     "audiences_for_event",
     "build_event",
+    "build_probe_event",
     "customer_audience",
     "encode_event",
     "encode_event_frame",
+    "encode_probe_frame",
     "parse_event",
+    "probe_connection_id",
     "schema",
     "status_values",
     "validate_event",

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from typing import Any, Final, TypedDict
+from typing import Any, Final, NotRequired, TypedDict
 
 from alexho_invoice_runtime.contract.schema_validator import SchemaValidator
 from alexho_invoice_runtime.definitions import MAX_MESSAGE_BYTES
@@ -45,6 +45,8 @@ class InvoiceEvent(TypedDict):
     subject: str
     customerid: str
     data: dict[str, Any]
+    #: Only on probe events (see :mod:`alexho_invoice_runtime.contract.probe`).
+    probeconnectionid: NotRequired[str]
 
 
 class InvalidEventError(ValueError):

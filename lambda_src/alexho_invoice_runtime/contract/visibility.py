@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from alexho_invoice_runtime.contract.probe import probe_connection_id
 from alexho_invoice_runtime.definitions import (
     ADMIN,
     ADMIN_AUDIENCE,
@@ -30,7 +31,12 @@ def audience_for(user_type: str, customer_id: str | None) -> str:
 
 
 def audiences_for_event(event: Mapping[str, Any]) -> tuple[str, ...]:
-    """Audiences an event reaches: admins always; its customer once it is no longer a draft."""
+    """Audiences an event reaches: admins always; its customer once it is no longer a draft.
+
+    A probe (an event with ``probeconnectionid``) reaches no audience: only its one connection.
+    """
+    if probe_connection_id(event) is not None:
+        return ()
     if event["data"]["status"] == DRAFT_STATUS:
         return (ADMIN_AUDIENCE,)
     return (ADMIN_AUDIENCE, customer_audience(event["customerid"]))

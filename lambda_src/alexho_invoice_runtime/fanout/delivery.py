@@ -1,5 +1,9 @@
 """Delivery of one invoice event: log it for ``resume``, find its recipients, post its frame.
 
+A probe (an envelope with ``probeconnectionid``, see
+:mod:`alexho_invoice_runtime.contract.probe`) is posted in a ``probe`` frame to its one
+connection, if the table holds it, and is not recorded: no audience sees it, live or on resume.
+
 Recording comes first and is idempotent on the event id, so a redelivered event (Lambda retry,
 SNS duplicate) keeps its cursor and is posted again under the same id: delivery is
 at-least-once and clients de-duplicate by ``id``. Recipients stream from the ``Query`` pages
@@ -20,7 +24,13 @@ from typing import Any, Final
 
 from alexho_invoice_runtime import aws_clients
 from alexho_invoice_runtime.connections import ConnectionStore
-from alexho_invoice_runtime.contract import InvoiceEvent, audiences_for_event, encode_event_frame
+from alexho_invoice_runtime.contract import (
+    InvoiceEvent,
+    audiences_for_event,
+    encode_event_frame,
+    encode_probe_frame,
+    probe_connection_id,
+)
 from alexho_invoice_runtime.event_log import EventLog
 from alexho_invoice_runtime.fanout.poster import (
     ConnectionPoster,
@@ -56,6 +66,8 @@ class DeliveryReport:
     posting_ms: float
     #: The whole delivery: event-log write, recipient pages, posts.
     duration_ms: float
+    #: A probe: posted to its one connection, not recorded (``cursor`` is empty).
+    probe: bool = False
 
     def log_fields(self) -> dict[str, Any]:
         """The report as structured log fields (ids and counts only, no payload)."""
@@ -74,6 +86,7 @@ class DeliveryReport:
             "itemsRead": self.items_read,
             "postingMs": round(self.posting_ms, 1),
             "durationMs": round(self.duration_ms, 1),
+            **({"probe": True} if self.probe else {}),
         }
 
 
@@ -99,10 +112,16 @@ class EventDelivery:
         """Record ``event`` and post its frame to every connection of its audiences."""
         started = time.perf_counter()
         audiences = audiences_for_event(event)
-        cursor = self._event_log.record(event, audiences, received_at_ms)
-        data = encode_event_frame(cursor, event).encode()
         finder = self._new_finder()
-        pages = prefetched(finder.pages(audiences), PAGES_AHEAD, name="fanout-recipients")
+        probe_target = probe_connection_id(event)
+        if probe_target is not None:
+            cursor = ""
+            data = encode_probe_frame(event).encode()
+            pages = (page for page in [finder.probe_target(probe_target)])
+        else:
+            cursor = self._event_log.record(event, audiences, received_at_ms)
+            data = encode_event_frame(cursor, event).encode()
+            pages = prefetched(finder.pages(audiences), PAGES_AHEAD, name="fanout-recipients")
         try:
             tally = post_to_all(
                 self._post,
@@ -128,6 +147,7 @@ class EventDelivery:
             items_read=finder.items_read,
             posting_ms=tally.posting_seconds * 1000,
             duration_ms=(time.perf_counter() - started) * 1000,
+            probe=probe_target is not None,
         )
 
 

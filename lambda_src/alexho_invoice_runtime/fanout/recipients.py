@@ -69,3 +69,17 @@ class RecipientFinder:
                 if not last_key:
                     break
                 request["ExclusiveStartKey"] = last_key
+
+    def probe_target(self, connection_id: str) -> list[str]:
+        """``[connection_id]`` if the table holds that connection, else ``[]``: a probe goes to
+        one registered connection (one ``GetItem``), never to an id nobody authorized."""
+        response = self._client.get_item(
+            TableName=self._table_name,
+            Key={CONNECTION_ID: connection_id},
+            ProjectionExpression="#id",
+            ExpressionAttributeNames={"#id": CONNECTION_ID},
+        )
+        found = "Item" in response
+        with self._lock:
+            self._items_read += int(found)
+        return [connection_id] if found else []

@@ -23,6 +23,8 @@ INVOCATION_QUEUE_BASE_NAME: Final = "SendInvoiceUpdateInvocations"
 #: Longer than an invocation and its retries take: a message in flight never reappears early.
 INVOCATION_VISIBILITY_SECONDS: Final = 300
 SIGNING_KEY_BYTES: Final = 48
+#: The AWS-managed SNS key: moto needs no key of its own for it.
+LOCAL_TOPIC_KEY: Final = "alias/aws/sns"
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,11 @@ def create_resources(settings: StackSettings, endpoint_url: str) -> LocalResourc
 
     sns = boto3.client("sns", **args)
     sqs = boto3.client("sqs", **args)
-    topic_arn = sns.create_topic(Name=settings.physical_name(definitions.TOPIC_BASE_NAME))[
-        "TopicArn"
-    ]
+    # Encrypted like the deployed topic (moto records the key; `alexho-realtime check` reads it).
+    topic_arn = sns.create_topic(
+        Name=settings.physical_name(definitions.TOPIC_BASE_NAME),
+        Attributes={"KmsMasterKeyId": LOCAL_TOPIC_KEY},
+    )["TopicArn"]
     on_failure_url = sqs.create_queue(
         QueueName=settings.physical_name(definitions.ON_FAILURE_DLQ_BASE_NAME)
     )["QueueUrl"]
