@@ -199,9 +199,15 @@ def test_listen_prints_an_event_published_with_the_publish_command(
 
 
 def test_env_points_the_readme_backend_at_the_stack(
-    state_file: Path, endpoints: StackEndpoints, tokens: LocalTokens, tmp_path: Path
+    state_file: Path,
+    endpoints: StackEndpoints,
+    tokens: LocalTokens,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # GIVEN a shell without AWS settings, and an admin connected to the stack
+    # GIVEN what `alexho-local env` prints, a shell without AWS settings, and a connected admin
+    assert main(["env", "--state-file", str(state_file)]) == 0
+    exports = capsys.readouterr().out
     backend = (
         "import os\n"
         "from alexho_invoice_publisher import ConnectTokenMinter, InvoiceEventPublisher\n"
@@ -211,10 +217,7 @@ def test_env_points_the_readme_backend_at_the_stack(
         "print(minter.mint(subject='user-7', user_type='CUSTOMER', customer_id='cust-42'))\n"
     )
     shell = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHON": sys.executable}
-    script = (
-        'eval "$("$PYTHON" -m alexho_invoice_local env --state-file "$STATE_FILE")" '
-        '&& "$PYTHON" -c "$BACKEND"'
-    )
+    script = 'eval "$EXPORTS" && "$PYTHON" -c "$BACKEND"'
 
     async def publish_from_a_backend() -> tuple[subprocess.CompletedProcess[str], list[Any]]:
         async with InvoiceStreamClient(endpoints.websocket_url, tokens.admin()) as admin:
@@ -222,7 +225,7 @@ def test_env_points_the_readme_backend_at_the_stack(
             backend_run = await asyncio.to_thread(
                 subprocess.run,
                 ["bash", "-c", script],
-                env={**shell, "STATE_FILE": str(state_file), "BACKEND": backend},
+                env={**shell, "EXPORTS": exports, "BACKEND": backend},
                 capture_output=True,
                 text=True,
                 timeout=60,
