@@ -57,7 +57,10 @@ def service_statements(
         )
         for name in sorted(log_group_names)
     ]
-    this_account = {"StringEquals": {"aws:SourceAccount": stack.account}}
+    senders = (
+        ("AllowSnsInThisAccountToUseTheKey", "sns.amazonaws.com"),
+        ("AllowCloudWatchAlarmsInThisAccountToNotify", "cloudwatch.amazonaws.com"),
+    )
     return [
         iam.PolicyStatement(
             sid="AllowCloudWatchLogsForTheseLogGroups",
@@ -66,19 +69,15 @@ def service_statements(
             resources=["*"],  # in a key policy, "*" means this key
             conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arns}},
         ),
-        iam.PolicyStatement(
-            sid="AllowSnsInThisAccountToUseTheKey",
-            principals=[iam.ServicePrincipal("sns.amazonaws.com")],
-            actions=list(SENDER_ACTIONS),
-            resources=["*"],
-            conditions=this_account,
-        ),
-        iam.PolicyStatement(
-            sid="AllowCloudWatchAlarmsInThisAccountToNotify",
-            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-            actions=list(SENDER_ACTIONS),
-            resources=["*"],
-            conditions=this_account,
+        *(
+            iam.PolicyStatement(
+                sid=sid,
+                principals=[iam.ServicePrincipal(service)],
+                actions=list(SENDER_ACTIONS),
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+            for sid, service in senders
         ),
     ]
 

@@ -114,8 +114,15 @@ def test_key_policy_lets_cloudwatch_logs_use_it_for_these_log_groups_only(
     ]
 
 
-def test_key_policy_lets_cloudwatch_alarms_notify_the_encrypted_alarm_topic(
-    dev: StackAndTemplate,
+@pytest.mark.parametrize(
+    "service",
+    [
+        pytest.param("sns.amazonaws.com", id="sns-topics-and-subscription-dlq"),
+        pytest.param("cloudwatch.amazonaws.com", id="cloudwatch-alarms-to-alarm-topic"),
+    ],
+)
+def test_key_policy_lets_senders_of_this_account_encrypt(
+    dev: StackAndTemplate, service: str
 ) -> None:
     _, template = dev
     template.has_resource_properties(
@@ -126,7 +133,8 @@ def test_key_policy_lets_cloudwatch_alarms_notify_the_encrypted_alarm_topic(
                     [
                         Match.object_like(
                             {
-                                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                                "Effect": "Allow",
+                                "Principal": {"Service": service},
                                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                                 "Condition": {
                                     "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}

@@ -256,28 +256,6 @@ def test_topic_is_encrypted_with_a_rotating_customer_managed_key(dev: StackAndTe
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
 
 
-def test_topic_key_policy_lets_sns_use_the_key(dev: StackAndTemplate) -> None:
-    _, template = dev
-    template.has_resource_properties(
-        "AWS::KMS::Key",
-        {
-            "KeyPolicy": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "sns.amazonaws.com"},
-                                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                            }
-                        )
-                    ]
-                )
-            }
-        },
-    )
-
-
 def test_topic_refuses_publishing_without_tls(dev: StackAndTemplate) -> None:
     stack, template = dev
     template.has_resource_properties(
