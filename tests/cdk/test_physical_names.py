@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_cdk import App, Environment, Stack
 
-from alexho_invoice_realtime.name_registry import DuplicatePhysicalNamesError
+from alexho_invoice_realtime import DuplicatePhysicalNamesError
 
 from .conftest import cdk_json_context, realtime
 
@@ -22,23 +22,15 @@ def test_two_instances_with_the_same_names_in_one_stack_fail(stack: Stack) -> No
     assert "TestStack/Green and TestStack/Blue" in str(clash.value)
 
 
-def test_same_names_in_two_environment_agnostic_stacks_fail(tmp_path: str) -> None:
-    # GIVEN two stacks without account/region (both may land in the same account and region)
-    app = App(context=cdk_json_context(), outdir=str(tmp_path))
-    realtime(Stack(app, "One"))
-    # WHEN both hold an instance with the same names THEN the second fails at synth
-    with pytest.raises(DuplicatePhysicalNamesError, match=CLASH):
-        realtime(Stack(app, "Two"))
-
-
-def test_same_names_in_two_regions_are_allowed(tmp_path: str) -> None:
-    # GIVEN two stacks of one app pinned to different regions of one account
+def test_same_names_clash_with_an_environment_agnostic_stack_but_not_across_regions(
+    tmp_path: str,
+) -> None:
+    # GIVEN one app whose instances all use the same names, in stacks pinned to two regions
     app = App(context=cdk_json_context(), outdir=str(tmp_path))
     for region in ("eu-west-1", "eu-central-1"):
-        stack = Stack(app, region, env=Environment(account="123456789012", region=region))
-        realtime(stack)
-    # WHEN / THEN the same names synthesize side by side (they are regional)
-    assert sorted(stack.stack_name for stack in app.synth().stacks) == [
-        "eu-central-1",
-        "eu-west-1",
-    ]
+        realtime(Stack(app, region, env=Environment(account="123456789012", region=region)))
+    # WHEN a third instance goes into a stack without account/region (it may land in either)
+    # THEN the two regional ones were accepted, and the third fails at synth
+    with pytest.raises(DuplicatePhysicalNamesError, match=CLASH) as clash:
+        realtime(Stack(app, "Anywhere"))
+    assert str(clash.value).startswith("Anywhere/Realtime and eu-west-1/Realtime ")
