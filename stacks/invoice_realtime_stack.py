@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Fn, Stack
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from alexho_invoice_realtime import AlexHoInvoiceRealtime
@@ -61,7 +62,12 @@ class InvoiceRealtimeStack(Stack):
             log_retention=settings.log_retention,
             log_level=settings.log_level,
             alarm_topic=alarm_topic,
+            create_api_gateway_cloudwatch_role=settings.api_gateway_cloudwatch_role,
         )
+        if settings.alarm_email:
+            self.realtime.alarm_topic.add_subscription(
+                subscriptions.EmailSubscription(settings.alarm_email)
+            )
         realtime = self.realtime
         outputs = {
             StackOutputs.WEBSOCKET_URL: (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -25,9 +26,12 @@ _ENVIRONMENT_KEYS: Final = frozenset(
         "stageName",
         "logLevel",
         "alarmTopicArn",
+        "alarmEmail",
+        "apiGatewayCloudWatchRole",
         "auth",
     }
 )
+_EMAIL_PATTERN: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _AUTH_KEYS: Final = frozenset({"mode", "secretArn", "jwksUrl", "issuer", "audience", "claims"})
 _CLAIM_KEYS: Final = {"sub": "sub", "userType": "user_type", "customerId": "customer_id"}
 
@@ -62,6 +66,12 @@ def _enum_member(
     return enum_type[name]
 
 
+def _email(where: str, value: str | None) -> str | None:
+    if value is not None and not _EMAIL_PATTERN.fullmatch(value):
+        raise ValueError(f"{where}.alarmEmail {value!r} is not an e-mail address")
+    return value
+
+
 @dataclass(frozen=True, kw_only=True)
 class EnvironmentSettings:
     """Everything that differs between environments; defaults suit a production stack."""
@@ -69,7 +79,7 @@ class EnvironmentSettings:
     name: str
     account: str | None = None
     region: str | None = None
-    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
     log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS
     point_in_time_recovery: bool = True
     throttle_rate_limit: float = 100.0
@@ -78,6 +88,10 @@ class EnvironmentSettings:
     stage_name: str = "live"
     log_level: str = "INFO"
     alarm_topic_arn: str | None = None
+    #: Subscribed (by e-mail) to the alarm topic; AWS mails a confirmation link first.
+    alarm_email: str | None = None
+    #: Set the account-level CloudWatch role of API Gateway (one per account and region).
+    api_gateway_cloudwatch_role: bool = True
     auth: AuthSettings
     auth_secret_arn: str | None = None
 
@@ -105,9 +119,9 @@ class EnvironmentSettings:
             removal_policy=_enum_member(
                 f"{where}.removalPolicy",
                 RemovalPolicy,
-                _typed(where, raw, "removalPolicy", str, "RETAIN"),
+                _typed(where, raw, "removalPolicy", str, "RETAIN_ON_UPDATE_OR_DELETE"),
                 # SNAPSHOT does not apply to functions, keys, queues or log groups.
-                allowed=("DESTROY", "RETAIN"),
+                allowed=("DESTROY", "RETAIN", "RETAIN_ON_UPDATE_OR_DELETE"),
             ),
             log_retention=_enum_member(
                 f"{where}.logRetention",
@@ -127,6 +141,8 @@ class EnvironmentSettings:
             stage_name=_typed(where, raw, "stageName", str, "live"),
             log_level=_typed(where, raw, "logLevel", str, "INFO"),
             alarm_topic_arn=_typed(where, raw, "alarmTopicArn", str, None),
+            alarm_email=_email(where, _typed(where, raw, "alarmEmail", str, None)),
+            api_gateway_cloudwatch_role=_typed(where, raw, "apiGatewayCloudWatchRole", bool, True),
             auth=AuthSettings(
                 mode=_typed(f"{where}.auth", auth_raw, "mode", str, definitions.AUTH_MODE_HS256),
                 jwks_url=_typed(f"{where}.auth", auth_raw, "jwksUrl", str, None),

@@ -12,6 +12,7 @@ from .construct import (
     DEFAULT_THROTTLE_RATE_LIMIT,
     AlexHoInvoiceRealtime,
 )
+from .name_registry import DuplicatePhysicalNamesError
 from .naming import BaseNames, PhysicalNames
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "AuthSettings",
     "BaseNames",
     "ClaimNames",
+    "DuplicatePhysicalNamesError",
     "PhysicalNames",
 ]

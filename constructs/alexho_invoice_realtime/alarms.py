@@ -1,4 +1,4 @@
-"""CloudWatch alarms: anything in a dead-letter queue, fan-out errors, authorizer errors."""
+"""CloudWatch alarms: anything in a dead-letter queue, fan-out errors, authorizer failures."""
 
 from __future__ import annotations
 
@@ -42,6 +42,35 @@ class AlarmSpec:
             alarm_name,
             function.metric_errors(period=PERIOD, statistic="Sum"),
             f"{function.function_name} raised errors",
+        )
+
+    @classmethod
+    def errors_except_refusals(
+        cls,
+        construct_id: str,
+        alarm_name: str,
+        function: lambda_.IFunction,
+        refusals: cloudwatch.IMetric,
+    ) -> AlarmSpec:
+        """Errors of ``function`` that are not refusals.
+
+        An authorizer refuses a connect (401) by raising ``Unauthorized``, which Lambda counts
+        as an error; ``refusals`` (the function's own count of them) is subtracted, so that only
+        failures (a bug, the signing key or the JWKS unreachable) raise the alarm.
+        """
+        return cls(
+            construct_id,
+            alarm_name,
+            cloudwatch.MathExpression(
+                expression="errors - FILL(refusals, 0)",
+                using_metrics={
+                    "errors": function.metric_errors(period=PERIOD, statistic="Sum"),
+                    "refusals": refusals,
+                },
+                label="Errors that are not refusals",
+                period=PERIOD,
+            ),
+            f"{function.function_name} failed (errors other than refused connects)",
         )
 
 

@@ -14,7 +14,6 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -27,15 +26,30 @@ from alexho_invoice_runtime import definitions
 from alexho_invoice_runtime.definitions import Env
 
 from . import functions as fn
+from . import name_registry
 from .alarms import AlarmSpec, create_alarm
 from .auth import AuthSettings
 from .bundling import lambda_code
-from .messaging import create_dead_letter_queue, create_topic
+from .dashboard import DashboardSources
+from .dashboard import create_dashboard as create_dashboard_
+from .encryption import add_service_statements, create_data_key, grant_decrypt_via
+from .messaging import (
+    QueueDestination,
+    create_alarm_topic,
+    create_dead_letter_queue,
+    create_topic,
+)
 from .nag import acknowledge
 from .naming import BaseNames, PhysicalNames
 from .options import check_exclusive, merge_overrides
 from .tables import CONNECTIONS, EVENT_LOG, create_table
-from .websocket import InvoiceWebSocketApi, LoggedStage, RouteHandlers, api_gateway_cloudwatch_role
+from .websocket import (
+    InvoiceWebSocketApi,
+    LoggedStage,
+    RouteHandlers,
+    access_log_group_name,
+    api_gateway_cloudwatch_role,
+)
 
 DEFAULT_STAGE_NAME: Final = "live"
 DEFAULT_THROTTLE_RATE_LIMIT: Final = 100.0
@@ -43,6 +57,9 @@ DEFAULT_THROTTLE_BURST_LIMIT: Final = 200
 DEFAULT_FAN_OUT_RETRY_ATTEMPTS: Final = 2
 DEFAULT_FAN_OUT_MAX_EVENT_AGE_SECONDS: Final = 60 * 60
 DEFAULT_METRICS_NAMESPACE: Final = "AlexHoInvoiceRealtime"
+#: Base name of the data key's alias, the alarm topic and the dashboard.
+SYSTEM_BASE_NAME: Final = "InvoiceRealtime"
+ALARM_TOPIC_BASE_NAME: Final = "InvoiceRealtimeAlarms"
 _STAGE_NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -80,12 +97,15 @@ class AlexHoInvoiceRealtime(Construct):
         throttle_burst_limit: int = DEFAULT_THROTTLE_BURST_LIMIT,
         event_retention: Duration | None = None,
         point_in_time_recovery: bool = True,
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        encryption_key: kms.IKey | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
         log_level: str = "INFO",
         fan_out_retry_attempts: int = DEFAULT_FAN_OUT_RETRY_ATTEMPTS,
         fan_out_max_event_age: Duration | None = None,
+        fan_out_reserved_concurrency: int | None = None,
         alarm_topic: sns.ITopic | None = None,
+        create_dashboard: bool = True,
         create_api_gateway_cloudwatch_role: bool = True,
         service_name: str | None = None,
         metrics_namespace: str = DEFAULT_METRICS_NAMESPACE,
@@ -110,13 +130,22 @@ class AlexHoInvoiceRealtime(Construct):
         :param throttle_burst_limit: stage-wide burst.
         :param event_retention: how long ``resume`` can replay events (default 24 h).
         :param point_in_time_recovery: PITR on the tables created here.
-        :param removal_policy: tables, key, secret, queues and log groups on stack deletion.
+        :param removal_policy: tables, key, secret, queues and log groups on stack deletion
+            (default ``RETAIN_ON_UPDATE_OR_DELETE``: kept, except when the stack's first create
+            rolls back, so that a retry does not fail on named orphans).
+        :param encryption_key: the KMS key of the data at rest (tables, both queues, log groups,
+            signing secret, topics); default: a rotating key created here. An imported key's
+            policy must already allow the services (see docs/infrastructure.md).
         :param log_retention: retention of the function and access log groups.
         :param log_level: ``LOG_LEVEL`` of the functions.
         :param fan_out_retry_attempts: Lambda's async retries of the fan-out (0-2).
         :param fan_out_max_event_age: age after which an undelivered event goes to the DLQ
             (60 s - 6 h, default 1 h).
-        :param alarm_topic: receives the alarms' ALARM and OK notifications.
+        :param fan_out_reserved_concurrency: reserve (and cap) this many concurrent fan-out
+            executions (default: none, the account's unreserved pool).
+        :param alarm_topic: receives the alarms' ALARM and OK notifications (default: a new
+            encrypted topic, :attr:`alarm_topic`, to subscribe to).
+        :param create_dashboard: create the CloudWatch operations dashboard (default ``True``).
         :param create_api_gateway_cloudwatch_role: set the account-level role API Gateway
             needs for access logs (once per stack); pass ``False`` if your account has one.
         :param service_name: service name in structured logs (default ``<prefix>InvoiceRealtime``).
@@ -144,17 +173,24 @@ class AlexHoInvoiceRealtime(Construct):
             throttle_rate_limit=throttle_rate_limit,
             throttle_burst_limit=throttle_burst_limit,
             fan_out_retry_attempts=fan_out_retry_attempts,
+            fan_out_reserved_concurrency=fan_out_reserved_concurrency,
             log_level=log_level,
         )
         self.names = PhysicalNames(name_prefix, environment_suffix)
         self.auth = auth
         self.stage_name = stage_name
         self.event_retention = event_retention
+        #: The key of the data at rest (the one passed in, or the one created here).
+        self.encryption_key: kms.IKey = encryption_key or create_data_key(
+            self, self.names.name(SYSTEM_BASE_NAME), removal_policy
+        )
+        key = self.encryption_key
 
         # --- Storage and messaging ------------------------------------------------------------
         table_options: dict[str, Any] = {
             "removal_policy": removal_policy,
             "point_in_time_recovery": point_in_time_recovery,
+            "encryption_key": key,
         }
         self.connections_table: dynamodb.ITable = existing_connections_table or create_table(
             self, CONNECTIONS, self.names, props=connections_table_props, **table_options
@@ -167,13 +203,14 @@ class AlexHoInvoiceRealtime(Construct):
             self.topic: sns.ITopic = existing_topic
         else:
             self.topic, self.topic_key = create_topic(
-                self, self.names, props=topic_props, removal_policy=removal_policy
+                self, self.names, props=topic_props, encryption_key=key
             )
         self.subscription_dlq: sqs.Queue = create_dead_letter_queue(
             self,
             "SubscriptionDeadLetterQueue",
             queue_name=self.names.name(BaseNames.SUBSCRIPTION_DLQ),
             removal_policy=removal_policy,
+            encryption_key=key,
             dead_letters_of="the SNS subscription of the fan-out function",
         )
         self.on_failure_dlq: sqs.Queue = create_dead_letter_queue(
@@ -181,6 +218,7 @@ class AlexHoInvoiceRealtime(Construct):
             "OnFailureDeadLetterQueue",
             queue_name=self.names.name(BaseNames.ON_FAILURE_DLQ),
             removal_policy=removal_policy,
+            encryption_key=key,
             dead_letters_of="the fan-out function's asynchronous invocations",
         )
         self.dlqs: tuple[sqs.Queue, ...] = (self.subscription_dlq, self.on_failure_dlq)
@@ -207,6 +245,7 @@ class AlexHoInvoiceRealtime(Construct):
             throttle_burst_limit=throttle_burst_limit,
             log_retention=log_retention,
             removal_policy=removal_policy,
+            log_encryption_key=key,
             account_logging=self.api_gateway_account,
         )
         self.stage: apigwv2.WebSocketStage = logged_stage.stage
@@ -220,7 +259,7 @@ class AlexHoInvoiceRealtime(Construct):
         self.code: lambda_.Code = lambda_code(fn.RUNTIME, fn.ARCHITECTURE)
         self._functions = self._create_functions(
             common_environment={
-                Env.POWERTOOLS_SERVICE_NAME: service_name or f"{name_prefix}InvoiceRealtime",
+                Env.POWERTOOLS_SERVICE_NAME: service_name or f"{name_prefix}{SYSTEM_BASE_NAME}",
                 Env.METRICS_NAMESPACE: metrics_namespace,
                 Env.LOG_LEVEL: log_level,
             },
@@ -228,6 +267,7 @@ class AlexHoInvoiceRealtime(Construct):
             removal_policy=removal_policy,
             fan_out_retry_attempts=fan_out_retry_attempts,
             fan_out_max_event_age=fan_out_max_event_age,
+            fan_out_reserved_concurrency=fan_out_reserved_concurrency,
         )
         self.functions: Mapping[str, lambda_.Function] = {
             key: part.function for key, part in self._functions.items()
@@ -262,8 +302,17 @@ class AlexHoInvoiceRealtime(Construct):
             )
         )
 
-        # --- Alarms ---------------------------------------------------------------------------
+        # --- Alarms and dashboard -------------------------------------------------------------
         name = self.names.name
+        service = service_name or f"{name_prefix}{SYSTEM_BASE_NAME}"
+        dashboard_sources = DashboardSources(
+            metrics_namespace=metrics_namespace,
+            service_name=service,
+            api=self.api,
+            stage_name=stage_name,
+            functions=self.functions,
+            dead_letter_queues=self.dlqs,
+        )
         specs = (
             AlarmSpec.dead_letters(
                 "SubscriptionDeadLetterAlarm",
@@ -280,14 +329,19 @@ class AlexHoInvoiceRealtime(Construct):
                 name("SendInvoiceUpdateErrors"),
                 self.send_invoice_update_function,
             ),
-            AlarmSpec.errors(
+            AlarmSpec.errors_except_refusals(
                 "AuthorizerErrorsAlarm",
                 name("WebSocketAuthorizerErrors"),
                 self.authorizer_function,
+                refusals=dashboard_sources.emf("ConnectUnauthorized"),
             ),
         )
+        #: Where the alarms notify: the ``alarm_topic`` passed in, or one created here.
+        self.alarm_topic: sns.ITopic = alarm_topic or create_alarm_topic(
+            self, name(ALARM_TOPIC_BASE_NAME), key
+        )
         self.alarms: tuple[cloudwatch.Alarm, ...] = tuple(
-            create_alarm(self, spec, alarm_topic) for spec in specs
+            create_alarm(self, spec, self.alarm_topic) for spec in specs
         )
         (
             self.subscription_dlq_alarm,
@@ -295,6 +349,22 @@ class AlexHoInvoiceRealtime(Construct):
             self.send_invoice_update_errors_alarm,
             self.authorizer_errors_alarm,
         ) = self.alarms
+        self.dashboard: cloudwatch.Dashboard | None = (
+            create_dashboard_(self, name(SYSTEM_BASE_NAME), dashboard_sources)
+            if create_dashboard
+            else None
+        )
+
+        # --- Key policy and the app-wide check of physical names -------------------------------
+        add_service_statements(
+            self,
+            key,
+            [
+                *(fn.log_group_name(self.names.name(spec.base_name)) for spec in fn.ALL),
+                access_log_group_name(api_name, stage_name),
+            ],
+        )
+        name_registry.register(self)
 
     def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` (a backend's role) publish events: ``sns:Publish`` on the topic and,
@@ -315,6 +385,7 @@ class AlexHoInvoiceRealtime(Construct):
                     password_length=64, exclude_punctuation=True
                 ),
                 "removal_policy": removal_policy,
+                "encryption_key": self.encryption_key,
             },
             props,
         )
@@ -336,6 +407,7 @@ class AlexHoInvoiceRealtime(Construct):
         removal_policy: RemovalPolicy,
         fan_out_retry_attempts: int,
         fan_out_max_event_age: Duration,
+        fan_out_reserved_concurrency: int | None,
     ) -> dict[str, fn.RealtimeFunction]:
         def create(
             spec: fn.FunctionSpec, environment: Mapping[str, str], **kwargs: Any
@@ -348,6 +420,7 @@ class AlexHoInvoiceRealtime(Construct):
                 environment={**common_environment, **environment},
                 log_retention=log_retention,
                 removal_policy=removal_policy,
+                log_encryption_key=self.encryption_key,
                 **kwargs,
             )
 
@@ -369,9 +442,10 @@ class AlexHoInvoiceRealtime(Construct):
             "send_invoice_update": create(
                 fn.SEND_INVOICE_UPDATE,
                 delivery_environment,
+                reserved_concurrent_executions=fan_out_reserved_concurrency,
                 retry_attempts=fan_out_retry_attempts,
                 max_event_age=fan_out_max_event_age,
-                on_failure=destinations.SqsDestination(self.on_failure_dlq),
+                on_failure=QueueDestination(self.on_failure_dlq),
             ),
         }
 
@@ -390,7 +464,9 @@ class AlexHoInvoiceRealtime(Construct):
                 [self.secret.secret_arn],
             )
             if self.secret.encryption_key is not None:
-                self.secret.encryption_key.grant_decrypt(self.authorizer_function)
+                grant_decrypt_via(
+                    self.secret.encryption_key, self.authorizer_function, "secretsmanager"
+                )
         allow(self.connect_function, ["dynamodb:PutItem"], [connections.table_arn])
         allow(self.disconnect_function, ["dynamodb:DeleteItem"], [connections.table_arn])
         allow(self.default_function, ["dynamodb:GetItem"], [connections.table_arn])
@@ -411,7 +487,7 @@ class AlexHoInvoiceRealtime(Construct):
         ):
             if table.encryption_key is not None:
                 for user in users:
-                    table.encryption_key.grant_encrypt_decrypt(user)
+                    grant_decrypt_via(table.encryption_key, user, "dynamodb")
         self._grant_manage_connections(self._functions["default"])
         self._grant_manage_connections(self._functions["send_invoice_update"])
 
@@ -454,6 +530,7 @@ def _check_props(
     throttle_rate_limit: float,
     throttle_burst_limit: int,
     fan_out_retry_attempts: int,
+    fan_out_reserved_concurrency: int | None,
     log_level: str,
 ) -> None:
     """Every conflict and bad value, raised before any resource exists."""
@@ -485,5 +562,10 @@ def _check_props(
         raise ValueError("throttle_rate_limit and throttle_burst_limit must be positive")
     if not 0 <= fan_out_retry_attempts <= 2:
         raise ValueError("fan_out_retry_attempts must be 0, 1 or 2 (Lambda's limit)")
+    if fan_out_reserved_concurrency is not None and fan_out_reserved_concurrency < 1:
+        raise ValueError(
+            "fan_out_reserved_concurrency must be at least 1 (0 would stop every delivery); "
+            "leave it unset to use the account's unreserved concurrency"
+        )
     if log_level not in _LOG_LEVELS:
         raise ValueError(f"log_level {log_level!r} is not one of {', '.join(_LOG_LEVELS)}")

@@ -8,6 +8,7 @@ from typing import Final
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
@@ -18,6 +19,11 @@ from alexho_invoice_runtime.definitions import FunctionBaseNames
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE: Final = lambda_.Architecture.ARM_64
 HANDLER_PACKAGE: Final = "alexho_invoice_runtime.handlers"
+
+
+def log_group_name(function_name: str) -> str:
+    """The log group Lambda writes ``function_name``'s logs to."""
+    return f"/aws/lambda/{function_name}"
 
 
 @dataclass(frozen=True)
@@ -71,10 +77,12 @@ SEND_INVOICE_UPDATE: Final = FunctionSpec(
     timeout_seconds=60,
 )
 
+ALL: Final = (AUTHORIZER, CONNECT, DISCONNECT, DEFAULT, SEND_INVOICE_UPDATE)
+
 
 class RealtimeFunction(Construct):
     """A function, its least-privilege role (starting with write access to its own log group
-    only) and that log group with a retention."""
+    only) and that log group with a retention, encrypted with ``log_encryption_key``."""
 
     def __init__(
         self,
@@ -86,6 +94,8 @@ class RealtimeFunction(Construct):
         environment: Mapping[str, str],
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
+        log_encryption_key: kms.IKey,
+        reserved_concurrent_executions: int | None = None,
         retry_attempts: int | None = None,
         max_event_age: Duration | None = None,
         on_failure: lambda_.IDestination | None = None,
@@ -94,9 +104,10 @@ class RealtimeFunction(Construct):
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
-            log_group_name=f"/aws/lambda/{function_name}",
+            log_group_name=log_group_name(function_name),
             retention=log_retention,
             removal_policy=removal_policy,
+            encryption_key=log_encryption_key,
         )
         self.role = iam.Role(
             self,
@@ -119,6 +130,7 @@ class RealtimeFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             environment=dict(environment),
+            reserved_concurrent_executions=reserved_concurrent_executions,
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
             on_failure=on_failure,

@@ -1,17 +1,21 @@
-"""The invoice-events topic (KMS-encrypted, SSL-only) and the fan-out's dead-letter queues."""
+"""The invoice-events and alarm topics and the fan-out's dead-letter queues (all KMS-encrypted,
+SSL-only)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+import jsii
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from .encryption import grant_decrypt_via
 from .nag import acknowledge
 from .naming import BaseNames, PhysicalNames
 from .options import merge_overrides
@@ -20,42 +24,18 @@ from .options import merge_overrides
 DLQ_RETENTION = Duration.days(14)
 
 
-def create_topic_key(scope: Construct, topic_name: str, removal_policy: RemovalPolicy) -> kms.Key:
-    """Customer-managed, rotating key for the topic; its policy lets SNS use it."""
-    key = kms.Key(
-        scope,
-        "TopicKey",
-        alias=f"alias/{topic_name}",
-        description=f"Encrypts messages of the SNS topic {topic_name}",
-        enable_key_rotation=True,
-        removal_policy=removal_policy,
-    )
-    stack = Stack.of(scope)
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="AllowSnsInThisAccountToUseTheKey",
-            principals=[iam.ServicePrincipal("sns.amazonaws.com")],
-            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-            resources=["*"],  # in a key policy, "*" means this key
-            conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-        )
-    )
-    return key
-
-
 def create_topic(
     scope: Construct,
     names: PhysicalNames,
     *,
     props: Mapping[str, Any] | None,
-    removal_policy: RemovalPolicy,
+    encryption_key: kms.IKey,
 ) -> tuple[sns.Topic, kms.IKey]:
-    """The topic backends publish to, with a new key unless ``props`` brings ``master_key``."""
+    """The topic backends publish to, encrypted with ``encryption_key`` unless ``props`` brings
+    a ``master_key``; returns the topic and its key."""
     overrides = dict(props or {})
     topic_name = str(overrides.get("topic_name") or names.name(BaseNames.TOPIC))
-    key: kms.IKey = overrides.get("master_key") or create_topic_key(
-        scope, topic_name, removal_policy
-    )
+    key: kms.IKey = overrides.get("master_key") or encryption_key
     settings = merge_overrides(
         "topic_props",
         {
@@ -69,20 +49,34 @@ def create_topic(
     return sns.Topic(scope, "Topic", **settings), key
 
 
+def create_alarm_topic(scope: Construct, topic_name: str, encryption_key: kms.IKey) -> sns.Topic:
+    """The topic the alarms notify when the caller brings none (subscribe e-mail or chat)."""
+    return sns.Topic(
+        scope,
+        "AlarmTopic",
+        topic_name=topic_name,
+        display_name="AlexHo invoice realtime alarms",
+        master_key=encryption_key,
+        enforce_ssl=True,
+    )
+
+
 def create_dead_letter_queue(
     scope: Construct,
     construct_id: str,
     *,
     queue_name: str,
     removal_policy: RemovalPolicy,
+    encryption_key: kms.IKey,
     dead_letters_of: str,
 ) -> sqs.Queue:
-    """Encrypted (SSE-SQS), SSL-only queue that keeps failed deliveries for 14 days."""
+    """KMS-encrypted, SSL-only queue that keeps failed deliveries for 14 days."""
     queue = sqs.Queue(
         scope,
         construct_id,
         queue_name=queue_name,
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=encryption_key,
         enforce_ssl=True,
         retention_period=DLQ_RETENTION,
         removal_policy=removal_policy,
@@ -94,3 +88,28 @@ def create_dead_letter_queue(
         "its messages are alarmed on and redriven by an operator.",
     )
     return queue
+
+
+@jsii.implements(lambda_.IDestination)
+class QueueDestination:
+    """A Lambda destination on ``queue`` with the least privilege: ``sqs:SendMessage`` on the
+    queue and, for a KMS-encrypted queue, the key through SQS only (CDK's ``SqsDestination``
+    grants ``kms:Encrypt``/``kms:ReEncrypt*``/``kms:GenerateDataKey*`` on the key as well)."""
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self._queue = queue
+
+    def bind(
+        self,
+        _scope: Construct,
+        fn: lambda_.IFunction,
+        *,
+        type: lambda_.DestinationType | None = None,
+    ) -> lambda_.DestinationConfig:
+        """Grant ``fn`` sending to the queue; the queue's ARN is the destination."""
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self._queue.queue_arn])
+        )
+        if self._queue.encryption_master_key is not None:
+            grant_decrypt_via(self._queue.encryption_master_key, fn, "sqs")
+        return lambda_.DestinationConfig(destination=self._queue.queue_arn)

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from alexho_invoice_runtime import definitions
@@ -51,14 +52,18 @@ def _table_settings(
     *,
     removal_policy: RemovalPolicy,
     point_in_time_recovery: bool,
+    encryption_key: kms.IKey,
 ) -> dict[str, Any]:
-    """Secure defaults (on-demand, KMS encryption, PITR) with the caller's overrides on top."""
+    """Secure defaults (on-demand, the construct's KMS key, PITR) with the caller's overrides
+    on top (an ``encryption`` override alone drops the default key)."""
     defaults: dict[str, Any] = {
         "table_name": table_name,
         "billing_mode": dynamodb.BillingMode.PAY_PER_REQUEST,
-        "encryption": dynamodb.TableEncryption.AWS_MANAGED,
         "removal_policy": removal_policy,
     }
+    if "encryption" not in (props or {}):
+        defaults["encryption"] = dynamodb.TableEncryption.CUSTOMER_MANAGED
+        defaults["encryption_key"] = encryption_key
     if "point_in_time_recovery" not in (props or {}):  # the deprecated flag excludes the spec
         defaults["point_in_time_recovery_specification"] = (
             dynamodb.PointInTimeRecoverySpecification(
@@ -116,10 +121,11 @@ def create_table(
     props: Mapping[str, Any] | None,
     removal_policy: RemovalPolicy,
     point_in_time_recovery: bool,
+    encryption_key: kms.IKey,
 ) -> dynamodb.Table:
     """The table of ``kind``: keys and GSIs (the connections table's KEYS_ONLY ``byAudience``
     index — fan-out needs only connection ids) from its shared definition, TTL on, secure
-    defaults with ``props`` merged over them."""
+    defaults (encrypted with ``encryption_key``) with ``props`` merged over them."""
     table_name = names.name(kind.base_name)
     definition = kind.definition(table_name)
     settings = _table_settings(
@@ -128,6 +134,7 @@ def create_table(
         props,
         removal_policy=removal_policy,
         point_in_time_recovery=point_in_time_recovery,
+        encryption_key=encryption_key,
     )
     table = dynamodb.Table(
         scope,

@@ -13,6 +13,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -48,6 +49,11 @@ ACCESS_LOG_FIELDS: Final = {
 CLOUDWATCH_ROLE_ID: Final = "AlexHoApiGatewayCloudWatchRole"
 CLOUDWATCH_ACCOUNT_ID: Final = "AlexHoApiGatewayAccount"
 PUSH_TO_CLOUDWATCH_POLICY: Final = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+
+
+def access_log_group_name(api_name: str, stage_name: str) -> str:
+    """The access log group of ``api_name``'s stage ``stage_name``."""
+    return f"/aws/apigateway/{api_name}/{stage_name}/access"
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
@@ -136,7 +142,8 @@ class InvoiceWebSocketApi(Construct):
 
 
 class LoggedStage(Construct):
-    """Auto-deployed stage with JSON access logs, detailed metrics and default throttling."""
+    """Auto-deployed stage with JSON access logs (encrypted with ``log_encryption_key``),
+    detailed metrics and default throttling."""
 
     def __init__(
         self,
@@ -150,15 +157,17 @@ class LoggedStage(Construct):
         throttle_burst_limit: int,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
+        log_encryption_key: kms.IKey,
         account_logging: Construct | None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_log_group = logs.LogGroup(
             self,
             "AccessLogs",
-            log_group_name=f"/aws/apigateway/{api_name}/{stage_name}/access",
+            log_group_name=access_log_group_name(api_name, stage_name),
             retention=log_retention,
             removal_policy=removal_policy,
+            encryption_key=log_encryption_key,
         )
         self.stage = apigwv2.WebSocketStage(
             self,

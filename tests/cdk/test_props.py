@@ -146,7 +146,9 @@ def test_alarm_topic_receives_alarm_and_ok_notifications(stack: Stack) -> None:
 def test_existing_topic_is_subscribed_instead_of_creating_one(stack: Stack) -> None:
     construct = realtime(stack, existing_topic=sns.Topic.from_topic_arn(stack, "Events", TOPIC_ARN))
     template = Template.from_stack(stack)
-    template.resource_count_is("AWS::SNS::Topic", 0)
+    template.resource_properties_count_is(
+        "AWS::SNS::Topic", {"TopicName": "alexHoInvoiceEvents-test"}, 0
+    )
     template.has_resource_properties(
         "AWS::SNS::Subscription", {"TopicArn": TOPIC_ARN, "Protocol": "lambda"}
     )

@@ -217,14 +217,6 @@ def test_tables_expire_rows_by_ttl(
     assert table["TimeToLiveSpecification"] == {"AttributeName": ttl_attribute, "Enabled": True}
 
 
-def test_every_table_is_encrypted_with_kms(dev: StackAndTemplate) -> None:
-    _, template = dev
-    tables = template.find_resources("AWS::DynamoDB::Table")
-    assert [table["Properties"]["SSESpecification"] for table in tables.values()] == [
-        {"SSEEnabled": True}
-    ] * 2
-
-
 @pytest.mark.parametrize(("environment", "enabled"), [("dev", False), ("prod", True)])
 def test_point_in_time_recovery_follows_the_environment(
     synthesized_app: SynthesizedApp, environment: str, enabled: bool
@@ -239,7 +231,9 @@ def test_point_in_time_recovery_follows_the_environment(
     } == {enabled}
 
 
-@pytest.mark.parametrize(("environment", "policy"), [("dev", "Delete"), ("prod", "Retain")])
+@pytest.mark.parametrize(
+    ("environment", "policy"), [("dev", "Delete"), ("prod", "RetainExceptOnCreate")]
+)
 def test_tables_removal_policy_follows_the_environment(
     synthesized_app: SynthesizedApp, environment: str, policy: str
 ) -> None:
@@ -260,28 +254,6 @@ def test_topic_is_encrypted_with_a_rotating_customer_managed_key(dev: StackAndTe
         {"TopicName": "alexHoInvoiceEvents-dev", "KmsMasterKeyId": stack.resolve(key.key_arn)},
     )
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
-
-
-def test_topic_key_policy_lets_sns_use_the_key(dev: StackAndTemplate) -> None:
-    _, template = dev
-    template.has_resource_properties(
-        "AWS::KMS::Key",
-        {
-            "KeyPolicy": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "sns.amazonaws.com"},
-                                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                            }
-                        )
-                    ]
-                )
-            }
-        },
-    )
 
 
 def test_topic_refuses_publishing_without_tls(dev: StackAndTemplate) -> None:
@@ -358,15 +330,12 @@ def test_subscription_dead_letter_queue_lets_only_this_topic_send(dev: StackAndT
     "queue_name",
     ["alexHoSendInvoiceUpdateSubscriptionDlq-dev", "alexHoSendInvoiceUpdateOnFailureDlq-dev"],
 )
-def test_dead_letter_queue_is_encrypted_and_keeps_messages_two_weeks(
-    dev: StackAndTemplate, queue_name: str
-) -> None:
+def test_dead_letter_queue_keeps_messages_two_weeks(dev: StackAndTemplate, queue_name: str) -> None:
     _, template = dev
     template.has_resource_properties(
         "AWS::SQS::Queue",
         {
             "QueueName": queue_name,
-            "SqsManagedSseEnabled": True,
             "MessageRetentionPeriod": 14 * 24 * 3600,
         },
     )
@@ -585,8 +554,9 @@ def test_connect_can_only_put_connection_rows(dev: StackAndTemplate) -> None:
     # GIVEN the connect function's role
     stack, _ = dev
     statements = role_statements(stack_template(dev), _role_ref(stack, "connect"))
-    # THEN apart from its own log stream it may only PutItem on the connections table
-    non_log = [s for s in statements if not str(s["Action"]).startswith("['logs:")]
+    # THEN apart from its own log stream (and the table's key, test_encryption) it may only
+    # PutItem on the connections table
+    non_log = [s for s in statements if not str(s["Action"]).startswith(("['logs:", "['kms:"))]
     assert non_log == [
         {
             "Action": "dynamodb:PutItem",
@@ -603,6 +573,8 @@ def test_disconnect_can_only_delete_connection_rows(dev: StackAndTemplate) -> No
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "dynamodb:DeleteItem",
+        "kms:Decrypt",
+        "kms:DescribeKey",
     }
 
 
@@ -615,6 +587,7 @@ def test_authorizer_can_only_read_its_secret(dev: StackAndTemplate) -> None:
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "secretsmanager:GetSecretValue",
+        "kms:Decrypt",
     }
     (secret_statement,) = [s for s in statements if s["Action"] == "secretsmanager:GetSecretValue"]
     assert secret_statement["Resource"] == stack.resolve(secret.secret_arn)

@@ -14,7 +14,7 @@ from aws_cdk.assertions import Template
 from alexho_invoice_runtime import definitions
 from stacks import CONTEXT_KEY, AppSettings, EnvironmentSettings, build_app
 
-from .conftest import cdk_json_context
+from .conftest import SynthesizedApp, cdk_json_context
 
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:ops-alarms"
 
@@ -38,7 +38,7 @@ def test_cdk_json_settings_are_read_per_environment() -> None:
     )
     assert (prod.name, prod.removal_policy, prod.log_retention) == (
         "prod",
-        RemovalPolicy.RETAIN,
+        RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         logs.RetentionDays.ONE_YEAR,
     )
 
@@ -56,6 +56,11 @@ def test_wrongly_typed_setting_is_refused() -> None:
 def test_unknown_removal_policy_is_refused() -> None:
     with pytest.raises(ValueError, match="'SNAPSHOT' is not one of DESTROY, RETAIN"):
         EnvironmentSettings.from_context("qa", {"removalPolicy": "SNAPSHOT"})
+
+
+def test_malformed_alarm_email_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"environments\.qa\.alarmEmail 'ops' is not an e-mail"):
+        EnvironmentSettings.from_context("qa", {"alarmEmail": "ops"})
 
 
 def test_jwks_environment_without_issuer_is_refused() -> None:
@@ -95,6 +100,32 @@ def test_alarm_topic_arn_gets_every_alarm(tmp_path: Path) -> None:
     Template.from_stack(stack).resource_properties_count_is(
         "AWS::CloudWatch::Alarm", {"AlarmActions": [TOPIC_ARN]}, 4
     )
+
+
+def test_alarm_email_is_subscribed_to_the_created_alarm_topic(tmp_path: Path) -> None:
+    # GIVEN an environment that names an on-call address and no alarm topic
+    app = App(context=_context_with({"alarmEmail": "oncall@example.com"}), outdir=str(tmp_path))
+    # WHEN its stack is built
+    (stack,) = build_app(app)
+    # THEN the address is subscribed by e-mail to the topic every alarm notifies
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::SNS::Subscription",
+        {
+            "Protocol": "email",
+            "Endpoint": "oncall@example.com",
+            "TopicArn": stack.resolve(stack.realtime.alarm_topic.topic_arn),
+        },
+    )
+
+
+@pytest.mark.parametrize(("environment", "count"), [("dev", 1), ("prod", 0)])
+def test_api_gateway_account_role_follows_the_environment_setting(
+    synthesized_app: SynthesizedApp, environment: str, count: int
+) -> None:
+    # GIVEN cdk.json lets only dev set the account-level role (one per account and region)
+    template = synthesized_app.templates[environment]
+    # THEN only dev's template holds AWS::ApiGateway::Account
+    template.resource_count_is("AWS::ApiGateway::Account", count)
 
 
 def test_jwks_environment_builds_a_stack_without_a_secret(tmp_path: Path) -> None:

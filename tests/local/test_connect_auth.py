@@ -73,6 +73,18 @@ def test_connect_with_an_expired_token_is_refused_with_403_and_writes_no_row(
     assert connection_ids(dynamodb, endpoints) == before
 
 
+def test_a_valid_token_as_the_only_subprotocol_is_refused_with_401_and_writes_no_row(
+    endpoints: StackEndpoints, tokens: LocalTokens, dynamodb: Any
+) -> None:
+    before = connection_ids(dynamodb, endpoints)
+    # WHEN a client offers a valid token as its only subprotocol (no alexho-invoice.v1, so
+    # $connect could echo none and a browser would abort the handshake)
+    status = refused_status(endpoints.websocket_url, [tokens.customer("cust-7")])
+    # THEN the authorizer refuses it up front, as in AWS: 401 and no row
+    assert status == 401
+    assert connection_ids(dynamodb, endpoints) == before
+
+
 def test_a_valid_token_connects_writes_its_row_and_gets_the_subprotocol_echoed(
     endpoints: StackEndpoints, tokens: LocalTokens, dynamodb: Any
 ) -> None:

@@ -56,3 +56,22 @@ def test_malformed_token_is_not_logged(
     assert '"connection denied"' in captured_logs.text
     assert_token_absent(token, captured_logs.text, capsys.readouterr().out)
     assert "eyJub3QtanNvbg" not in captured_logs.text
+
+
+@pytest.mark.usefixtures("hs256_auth")
+def test_token_as_the_only_subprotocol_is_refused_with_its_reason_logged(
+    captured_logs: LogCapture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a valid token offered as the only subprotocol (no alexho-invoice.v1)
+    token = hs256(claims("CUSTOMER", "cust-42"))
+    # WHEN the authorizer runs
+    with pytest.raises(Exception, match=r"^Unauthorized$"):  # API Gateway: 401
+        handler(authorizer_event(protocol_header=token), None)
+    # THEN it refuses with 401, the log says why, and the token is nowhere
+    assert '"connection unauthorized"' in captured_logs.text
+    assert '"reason":"token offered as a subprotocol without alexho-invoice.v1"' in (
+        captured_logs.text
+    )
+    output = capsys.readouterr().out
+    assert '"ConnectUnauthorized":1' in output
+    assert_token_absent(token, captured_logs.text, output)

@@ -6,6 +6,7 @@ import pytest
 
 from alexho_invoice_runtime.auth.tokens import (
     AmbiguousTokenError,
+    MissingSubprotocolError,
     extract_token,
     offers_subprotocol,
 )
@@ -70,6 +71,20 @@ def test_two_different_tokens_are_ambiguous() -> None:
     # WHEN / THEN extraction refuses to guess
     with pytest.raises(AmbiguousTokenError):
         extract_token(event)
+
+
+@pytest.mark.parametrize(
+    "query", [pytest.param(None, id="header-only"), pytest.param(TOKEN, id="with-query-token")]
+)
+def test_token_as_the_only_subprotocol_is_refused(query: str | None) -> None:
+    # GIVEN a token offered as a subprotocol without alexho-invoice.v1 ($connect could echo none)
+    event = authorizer_event(
+        protocol_header=TOKEN, query=token_query(query) if query is not None else None
+    )
+    # WHEN / THEN extraction refuses it, naming what is missing and not the token
+    with pytest.raises(MissingSubprotocolError, match=f"without {SUBPROTOCOL}$") as refused:
+        extract_token(event)
+    assert TOKEN not in str(refused.value)
 
 
 def test_subprotocol_offer_is_detected_only_when_offered() -> None:

@@ -16,6 +16,17 @@ class AmbiguousTokenError(ValueError):
     """The request offers more than one candidate token."""
 
 
+class MissingSubprotocolError(ValueError):
+    """A token is offered as a subprotocol without :data:`SUBPROTOCOL` next to it.
+
+    ``$connect`` could then echo no subprotocol, and a browser aborts a handshake whose
+    response selects none of the offered ones: refused up front (401) with this reason.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(f"token offered as a subprotocol without {SUBPROTOCOL}")
+
+
 def _header_values(event: Mapping[str, Any], name: str) -> list[str]:
     """Every value of header ``name`` (case-insensitive) in ``multiValueHeaders``, else in
     ``headers`` (API Gateway passes header names as the client sent them)."""
@@ -62,9 +73,13 @@ def extract_token(event: Mapping[str, Any]) -> str | None:
     """The token of a ``$connect`` request, or ``None`` when there is none.
 
     The subprotocol header wins over the query parameter. Raises :class:`AmbiguousTokenError`
-    when either place holds more than one candidate.
+    when either place holds more than one candidate, and :class:`MissingSubprotocolError` when
+    the header holds a token but not :data:`SUBPROTOCOL`.
     """
-    candidates = [p for p in offered_protocols(event) if p != SUBPROTOCOL]
+    offered = offered_protocols(event)
+    candidates = [p for p in offered if p != SUBPROTOCOL]
+    if candidates and SUBPROTOCOL not in offered:
+        raise MissingSubprotocolError
     if not candidates:
         candidates = [v.strip() for v in _query_values(event, TOKEN_QUERY_PARAMETER) if v.strip()]
     if len(set(candidates)) > 1:

@@ -1,23 +1,32 @@
 """REQUEST authorizer of ``$connect``: verifies the client's JWT, allows or denies the connection.
 
-No token → ``Unauthorized`` (API Gateway answers 401); a token that does not verify → a Deny
-policy (403); a valid token → an Allow policy whose context (sub, userType, customerId,
-audience) API Gateway hands to ``$connect``. A token never reaches a log line.
+No token, or a token offered as a subprotocol without ``alexho-invoice.v1`` (``$connect`` could
+echo none, so the browser would abort the handshake) → ``Unauthorized`` (API Gateway answers
+401); a token that does not verify → a Deny policy (403); a valid token → an Allow policy
+whose context (sub, userType, customerId, audience) API Gateway hands to ``$connect``.
+A token never reaches a log line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final, NoReturn
 
 from alexho_invoice_runtime.auth import policy
 from alexho_invoice_runtime.auth.config import AuthConfigError
 from alexho_invoice_runtime.auth.keys import KeySourceUnavailableError
-from alexho_invoice_runtime.auth.tokens import AmbiguousTokenError, extract_token
+from alexho_invoice_runtime.auth.tokens import (
+    AmbiguousTokenError,
+    MissingSubprotocolError,
+    extract_token,
+)
 from alexho_invoice_runtime.auth.verifier import InvalidTokenError, default_verifier
 from alexho_invoice_runtime.observability import Metrics, get_logger, set_correlation_id
 
 logger = get_logger(__name__)
+
+#: EMF count of refusals (401): Lambda counts each as an error, the errors alarm subtracts it.
+REFUSED_METRIC: Final = "ConnectUnauthorized"
 
 
 def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
@@ -33,10 +42,10 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
             token = extract_token(event)
         except AmbiguousTokenError as error:
             return _deny(method_arn, str(error), metrics, log_fields)
+        except MissingSubprotocolError as error:
+            _unauthorized(str(error), metrics, log_fields)
         if token is None:
-            logger.info("connection unauthorized", extra={**log_fields, "reason": "no token"})
-            metrics.add("ConnectUnauthorized", 1)
-            raise Exception("Unauthorized")  # the exact message API Gateway turns into a 401
+            _unauthorized("no token", metrics, log_fields)
         try:
             identity = default_verifier().verify(token)
         except InvalidTokenError as error:
@@ -54,6 +63,13 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
         return policy.allow(method_arn, identity)
     finally:
         metrics.flush()
+
+
+def _unauthorized(reason: str, metrics: Metrics, log_fields: dict[str, Any]) -> NoReturn:
+    """Refuse with 401: API Gateway turns exactly ``Exception("Unauthorized")`` into one."""
+    logger.info("connection unauthorized", extra={**log_fields, "reason": reason})
+    metrics.add(REFUSED_METRIC, 1)
+    raise Exception("Unauthorized")  # the exact message API Gateway turns into a 401
 
 
 def _deny(
