@@ -55,6 +55,7 @@ class InvoiceRealtimeStack(Stack):
             throttle_rate_limit=settings.throttle_rate_limit,
             throttle_burst_limit=settings.throttle_burst_limit,
             event_retention=settings.event_retention,
+            max_token_lifetime=settings.max_token_lifetime,
             point_in_time_recovery=settings.point_in_time_recovery,
             removal_policy=settings.removal_policy,
             log_retention=settings.log_retention,
@@ -72,6 +73,18 @@ class InvoiceRealtimeStack(Stack):
             "CallbackUrl",
             value=self.realtime.callback_url,
             description="https:// endpoint of the API Gateway Management API for this stage",
+        )
+        CfnOutput(
+            self,
+            "ConnectionsTableName",
+            value=self.realtime.connections_table.table_name,
+            description="Connections table (the publisher SDK's AccessRevoker closes them)",
+        )
+        CfnOutput(
+            self,
+            "RevocationsTableName",
+            value=self.realtime.revocations_table.table_name,
+            description="Revocations table (the publisher SDK's AccessRevoker writes to it)",
         )
         CfnOutput(
             self,

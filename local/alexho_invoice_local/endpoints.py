@@ -29,6 +29,7 @@ class StackEndpoints:
     secret_arn: str
     connections_table: str
     event_log_table: str
+    revocations_table: str
     on_failure_queue_url: str
     pid: int
 

@@ -16,6 +16,7 @@ from alexho_invoice_local.aws.publishing import local_publisher
 from alexho_invoice_local.cli.banner import DEMO_CUSTOMER_ID, ready_banner
 from alexho_invoice_local.cli.demo import run_demo
 from alexho_invoice_local.cli.listen import ListenOptions, listen
+from alexho_invoice_local.cli.revoke import add_revoke_parser, run_revoke
 from alexho_invoice_local.endpoints import (
     NoRunningStackError,
     StackEndpoints,
@@ -139,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--seconds", type=_positive, default=None, help="stop after this long"
     )
 
+    add_revoke_parser(commands)
+
     demo = commands.add_parser("demo", help="play the seed scenario (starts a stack if none runs)")
     demo.add_argument(
         "--lambda-logs", type=Path, default=None, help="handler logs of an in-process stack"
@@ -175,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _token(args, endpoints)
     if args.command == "publish":
         return _publish(args, endpoints)
+    if args.command == "revoke":
+        return run_revoke(args, endpoints)
     options = ListenOptions(
         role=args.role,
         customer_id=args.customer_id,
