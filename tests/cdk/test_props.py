@@ -206,9 +206,9 @@ def test_removal_policy_and_pitr_are_configurable(stack: Stack) -> None:
     template.resource_properties_count_is(
         "AWS::DynamoDB::Table",
         {"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": False}},
-        2,
+        3,
     )
-    assert len(template.find_resources("AWS::DynamoDB::Table", {"DeletionPolicy": "Delete"})) == 2
+    assert len(template.find_resources("AWS::DynamoDB::Table", {"DeletionPolicy": "Delete"})) == 3
 
 
 # --- Two instances -----------------------------------------------------------------------------

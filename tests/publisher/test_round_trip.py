@@ -188,14 +188,17 @@ def test_a_minted_customer_token_is_accepted_by_the_authorizer(runtime: Runtime)
     token = minter.mint(subject="portal-user-7", user_type=CUSTOMER, customer_id="cust-42")
     response = _authorize(token)
 
-    # THEN $connect is allowed with that identity and audience
+    # THEN $connect is allowed with that identity and audience, and the token's times
     assert _effect(response) == "Allow"
-    assert response["context"] == {
+    context = dict(response["context"])
+    issued_at, expires_at = context.pop("tokenIssuedAt"), context.pop("tokenExpiresAt")
+    assert context == {
         "sub": "portal-user-7",
         "userType": "CUSTOMER",
         "customerId": "cust-42",
         "audience": "CUSTOMER#cust-42",
     }
+    assert expires_at - issued_at == 60  # the SDK's default connect-token lifetime
 
 
 def test_a_minted_admin_token_is_accepted_by_the_authorizer(runtime: Runtime) -> None:
