@@ -182,6 +182,7 @@ def test_jwks_mode_configures_the_authorizer_without_a_secret(stack: Stack) -> N
     assert actions_of(role_statements(template.to_json(), role)) == {
         "logs:CreateLogStream",
         "logs:PutLogEvents",
+        "dynamodb:BatchGetItem",  # revocations, by key
     }
 
 

@@ -12,7 +12,7 @@ from alexho_invoice_runtime import definitions
 from stacks import InvoiceRealtimeStack
 
 from .conftest import SynthesizedApp
-from .policies import actions_of, all_statements, role_statements
+from .policies import actions_of, all_statements, resources_of, role_statements
 
 StackAndTemplate = tuple[InvoiceRealtimeStack, Template]
 
@@ -571,9 +571,8 @@ def test_manage_connections_is_limited_to_posting_on_this_stage(dev: StackAndTem
     statements = role_statements(stack_template(dev), _role_ref(stack, "send_invoice_update"))
     # WHEN its ManageConnections statements are read
     resources = [
-        s["Resource"]["Fn::Join"][1][-2:]
-        for s in statements
-        if s["Action"] == "execute-api:ManageConnections"
+        resource["Fn::Join"][1][-2:]
+        for resource in resources_of(statements, "execute-api:ManageConnections")
     ]
     # THEN they cover POST (and DELETE, to close expired or revoked connections) @connections
     # on this API's stage, not every stage or method

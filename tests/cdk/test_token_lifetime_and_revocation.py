@@ -15,7 +15,7 @@ from alexho_invoice_runtime.definitions import Env
 from stacks import EnvironmentSettings, InvoiceRealtimeStack
 
 from .conftest import realtime
-from .policies import actions_of, role_statements
+from .policies import actions_of, resources_of, role_statements
 
 StackAndTemplate = tuple[InvoiceRealtimeStack, Template]
 REVOCATIONS_TABLE = "alexHoWebSocketRevocations-dev"
@@ -148,9 +148,10 @@ def test_closers_may_delete_connections_on_this_stage_only(
     stack, _ = dev
     api_id = stack.resolve(stack.realtime.api.api_id)
     resources = [
-        s["Resource"]["Fn::Join"][1][-2:]
-        for s in _statements(dev, function_key)
-        if s["Action"] == "execute-api:ManageConnections"
+        resource["Fn::Join"][1][-2:]
+        for resource in resources_of(
+            _statements(dev, function_key), "execute-api:ManageConnections"
+        )
     ]
     assert sorted(resources, key=str) == sorted(
         [[api_id, "/live/POST/@connections/*"], [api_id, "/live/DELETE/@connections/*"]], key=str

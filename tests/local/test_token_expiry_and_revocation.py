@@ -23,7 +23,7 @@ from tests.local.conftest import publish, run
 from tests.local.test_connect_auth import refused_status
 
 #: Lifetime of the short tokens these tests let expire.
-SHORT_TTL_SECONDS = 4
+SHORT_TTL_SECONDS = 5
 
 
 @pytest.fixture(scope="module")
@@ -68,30 +68,39 @@ async def sleep_past(epoch_seconds: float) -> None:
 
 def test_no_event_is_delivered_after_expiry_and_the_connection_is_closed(
     endpoints: StackEndpoints,
+    tokens: LocalTokens,
     short_tokens: LocalTokens,
     publisher: InvoiceEventPublisher,
     dynamodb: Any,
 ) -> None:
-    async def scenario() -> tuple[list[str], bool]:
-        # GIVEN a customer connected with a token that expires in a few seconds
+    async def scenario() -> tuple[list[str], list[str], bool, str]:
+        # GIVEN two users of a customer: one with a short-lived token, one with a 10-minute one
         expires_at = int(time.time()) + SHORT_TTL_SECONDS
-        async with InvoiceStreamClient(
-            endpoints.websocket_url, short_tokens.customer("cust-61")
-        ) as client:
-            publish(publisher, "INVOICE_SENT", "cust-61", "SENT", "inv-61")
-            await client.wait_for_events(1, 5)
-            # WHEN an event for it is published after the token expired
+        async with (
+            InvoiceStreamClient(
+                endpoints.websocket_url, short_tokens.customer("cust-61", "user-61a")
+            ) as short,
+            InvoiceStreamClient(
+                endpoints.websocket_url, tokens.customer("cust-61", "user-61b")
+            ) as control,
+        ):
+            # WHEN an event for the customer is published after the short token expired
             await sleep_past(expires_at + 1)
-            publish(publisher, "INVOICE_PAID", "cust-61", "PAID", "inv-61")
-            # THEN the server closes the connection instead of delivering it
-            closed = await closed_within(client, 5)
-            return [e["id"] for e in client.events], closed
+            event_id = publish(publisher, "INVOICE_SENT", "cust-61", "SENT", "inv-61").event_id
+            # THEN the other user receives it, while the expired connection is closed instead
+            received = await control.wait_for_events(1, 20)
+            closed = await closed_within(short, 20)
+            return [e["id"] for e in short.events], [e["id"] for e in received], closed, event_id
 
-    received, closed = run(scenario())
+    expired_received, control_received, closed, event_id = run(scenario())
+    assert control_received == [event_id]
     assert closed
-    assert len(received) == 1
-    # AND its row is gone
-    assert not audience_rows(dynamodb, endpoints, "CUSTOMER#cust-61")
+    assert expired_received == []
+    # AND its row is gone, the other user's stays until it disconnects
+    assert not any(
+        row["sub"]["S"] == "user-61a"
+        for row in audience_rows(dynamodb, endpoints, "CUSTOMER#cust-61")
+    )
 
 
 def test_refresh_keeps_events_flowing_past_the_first_tokens_expiry(
@@ -108,14 +117,14 @@ def test_refresh_keeps_events_flowing_past_the_first_tokens_expiry(
         ) as client:
             # WHEN it refreshes with a new token of the same identity before expiry
             await client.send({"action": "refresh", "token": tokens.customer("cust-62", "user-62")})
-            reply = (await client.next_frame(5)).frame
+            reply = (await client.next_frame(20)).frame
             published = [publish(publisher, "INVOICE_SENT", "cust-62", "SENT", "inv-62").event_id]
             await sleep_past(expires_at + 1)
             published.append(
                 publish(publisher, "INVOICE_PAID", "cust-62", "PAID", "inv-62").event_id
             )
             # THEN events published before and after the first token's expiry all arrive
-            events = await client.wait_for_events(2, 5)
+            events = await client.wait_for_events(2, 20)
             return [reply], published, [event["id"] for event in events]
 
     (reply,), published, received = run(scenario())
