@@ -8,6 +8,7 @@ import json
 import time
 from typing import Any
 
+import boto3
 import pytest
 
 from alexho_invoice_runtime.definitions import CONNECTION_ID, TOKEN_EXPIRES_AT
@@ -132,3 +133,25 @@ def test_fan_out_skips_expired_and_revoked_connections_and_closes_them(
     assert totals["revoked"] == 1
     assert token_expiry(aws, expired) is None
     assert token_expiry(aws, revoked) is None
+
+
+def test_refresh_when_the_key_cannot_be_read_is_an_internal_error_without_the_token(
+    aws: AwsTables,
+    hs256_auth: str,
+    management_endpoint: ManagementEndpoint,
+    captured_logs: LogCapture,
+) -> None:
+    # GIVEN a live connection, and the signing secret gone (a deployment fault)
+    (connection_id,) = add_connections(aws.connections, [admin("admin-1")])
+    boto3.client("secretsmanager").delete_secret(
+        SecretId=hs256_auth, ForceDeleteWithoutRecovery=True
+    )
+    token = hs256(claims("ADMIN", None, sub="admin-1"))
+    # WHEN it refreshes
+    response = send(connection_id, {"action": "refresh", "token": token})
+    # THEN the client gets internal-error, the failure is logged, and the token is nowhere
+    assert response == {"statusCode": 500}
+    (frame,) = management_endpoint.messages_for(connection_id)
+    assert frame["code"] == "internal-error"
+    assert "refresh token verification failed" in captured_logs.text
+    assert token not in captured_logs.text

@@ -162,6 +162,10 @@ def _refresh(connection: Connection, token: str) -> None:
         raise ProtocolError(
             ErrorCode.REFRESH_REFUSED, f"the token was refused ({error.reason})"
         ) from None
+    except Exception as error:
+        # Logged by the caller as an internal error: keep any message that could quote the
+        # token out of the log, the type says enough.
+        raise RuntimeError(f"refresh token verification failed ({type(error).__name__})") from None
     if verified.identity != connection.identity:
         raise ProtocolError(
             ErrorCode.REFRESH_REFUSED,
