@@ -38,6 +38,7 @@ STAGE: Final = "bench"
 REPO: Final = Path(__file__).resolve().parent.parent
 CONNECTIONS_TABLE: Final = "bench-WebSocketConnections"
 EVENT_LOG_TABLE: Final = "bench-InvoiceEventLog"
+REVOCATIONS_TABLE: Final = "bench-WebSocketRevocations"
 
 
 # --- The endpoint process ------------------------------------------------------------------
@@ -176,6 +177,7 @@ def configure_handler_environment(backend: Backend) -> None:
             "AWS_DEFAULT_REGION": "eu-west-1",
             Env.CONNECTIONS_TABLE: CONNECTIONS_TABLE,
             Env.EVENT_LOG_TABLE: EVENT_LOG_TABLE,
+            Env.REVOCATIONS_TABLE: REVOCATIONS_TABLE,
             Env.CALLBACK_URL: backend.endpoint,
         }
     )
@@ -186,17 +188,19 @@ def configure_handler_environment(backend: Backend) -> None:
 
 
 def create_tables() -> Any:
-    """Create both tables; returns the connections ``Table`` resource."""
+    """Create the tables; returns the connections ``Table`` resource."""
     import boto3
 
     from alexho_invoice_runtime.definitions import (
         connections_table_definition,
         event_log_table_definition,
+        revocations_table_definition,
     )
 
     client = boto3.client("dynamodb")
     client.create_table(**connections_table_definition(CONNECTIONS_TABLE))
     client.create_table(**event_log_table_definition(EVENT_LOG_TABLE))
+    client.create_table(**revocations_table_definition(REVOCATIONS_TABLE))
     return boto3.resource("dynamodb").Table(CONNECTIONS_TABLE)
 
 
@@ -208,7 +212,14 @@ def store_connections(table: Any, identities: list[Any], first_index: int) -> li
     ids = [f"conn{first_index + offset:08d}=" for offset in range(len(identities))]
     with table.batch_writer() as batch:
         for connection_id, identity in zip(ids, identities, strict=True):
-            item = Connection(connection_id, identity, now_ms, expires_at(now_ms)).to_item()
+            item = Connection(
+                connection_id,
+                identity,
+                now_ms,
+                expires_at(now_ms),
+                token_expires_at=now_ms // 1000 + 3600,
+                token_issued_at=now_ms // 1000,
+            ).to_item()
             batch.put_item(Item=item)
     return ids
 

@@ -57,6 +57,7 @@ class InvoiceRealtimeStack(Stack):
             throttle_rate_limit=settings.throttle_rate_limit,
             throttle_burst_limit=settings.throttle_burst_limit,
             event_retention=settings.event_retention,
+            max_token_lifetime=settings.max_token_lifetime,
             point_in_time_recovery=settings.point_in_time_recovery,
             removal_policy=settings.removal_policy,
             log_retention=settings.log_retention,
@@ -85,6 +86,10 @@ class InvoiceRealtimeStack(Stack):
             StackOutputs.CONNECTIONS_TABLE: (
                 realtime.connections_table.table_name,
                 "DynamoDB table of open WebSocket connections",
+            ),
+            StackOutputs.REVOCATIONS_TABLE: (
+                realtime.revocations_table.table_name,
+                "Revocations table (the publisher SDK's AccessRevoker writes to it)",
             ),
             StackOutputs.SUBSCRIPTION_DLQ_URL: (
                 realtime.subscription_dlq.queue_url,

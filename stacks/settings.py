@@ -23,6 +23,7 @@ _ENVIRONMENT_KEYS: Final = frozenset(
         "throttleRateLimit",
         "throttleBurstLimit",
         "eventRetentionHours",
+        "maxTokenLifetimeMinutes",
         "stageName",
         "logLevel",
         "alarmTopicArn",
@@ -85,6 +86,8 @@ class EnvironmentSettings:
     throttle_rate_limit: float = 100.0
     throttle_burst_limit: int = 200
     event_retention_hours: int = definitions.DEFAULT_EVENT_RETENTION_SECONDS // 3600
+    #: Longest ``exp - iat`` of a connect token (1 minute to 24 hours).
+    max_token_lifetime_minutes: int = definitions.DEFAULT_MAX_TOKEN_LIFETIME_SECONDS // 60
     stage_name: str = "live"
     log_level: str = "INFO"
     alarm_topic_arn: str | None = None
@@ -100,6 +103,11 @@ class EnvironmentSettings:
         """How long ``resume`` can replay events."""
         return Duration.hours(self.event_retention_hours)
 
+    @property
+    def max_token_lifetime(self) -> Duration:
+        """Longest lifetime (``exp - iat``) of a token the authorizer accepts."""
+        return Duration.minutes(self.max_token_lifetime_minutes)
+
     @classmethod
     def from_context(cls, name: str, raw: Mapping[str, Any]) -> EnvironmentSettings:
         """Parse one ``environments.<name>`` entry of the context."""
@@ -112,6 +120,19 @@ class EnvironmentSettings:
         claims_raw = _typed(f"{where}.auth", auth_raw, "claims", Mapping, {}) or {}
         _check_keys(f"{where}.auth.claims", claims_raw, frozenset(_CLAIM_KEYS))
         throttle_rate = _typed(where, raw, "throttleRateLimit", (int, float), 100.0)
+        max_lifetime = _typed(
+            where,
+            raw,
+            "maxTokenLifetimeMinutes",
+            int,
+            definitions.DEFAULT_MAX_TOKEN_LIFETIME_SECONDS // 60,
+        )
+        limit_minutes = definitions.MAX_TOKEN_LIFETIME_LIMIT_SECONDS // 60
+        if not 1 <= max_lifetime <= limit_minutes:
+            raise ValueError(
+                f"{where}.maxTokenLifetimeMinutes must be from 1 to {limit_minutes}, "
+                f"got {max_lifetime}"
+            )
         return cls(
             name=name,
             account=_typed(where, raw, "account", str, None),
@@ -138,6 +159,7 @@ class EnvironmentSettings:
                 int,
                 definitions.DEFAULT_EVENT_RETENTION_SECONDS // 3600,
             ),
+            max_token_lifetime_minutes=max_lifetime,
             stage_name=_typed(where, raw, "stageName", str, "live"),
             log_level=_typed(where, raw, "logLevel", str, "INFO"),
             alarm_topic_arn=_typed(where, raw, "alarmTopicArn", str, None),

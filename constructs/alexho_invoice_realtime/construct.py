@@ -42,7 +42,7 @@ from .messaging import (
 from .nag import acknowledge
 from .naming import BaseNames, PhysicalNames
 from .options import check_exclusive, merge_overrides
-from .tables import CONNECTIONS, EVENT_LOG, create_table
+from .tables import CONNECTIONS, EVENT_LOG, REVOCATIONS, create_table
 from .websocket import (
     InvoiceWebSocketApi,
     LoggedStage,
@@ -92,6 +92,9 @@ class AlexHoInvoiceRealtime(Construct):
         connections_table_props: Mapping[str, Any] | None = None,
         existing_event_log_table: dynamodb.ITable | None = None,
         event_log_table_props: Mapping[str, Any] | None = None,
+        existing_revocations_table: dynamodb.ITable | None = None,
+        revocations_table_props: Mapping[str, Any] | None = None,
+        max_token_lifetime: Duration | None = None,
         stage_name: str = DEFAULT_STAGE_NAME,
         throttle_rate_limit: float = DEFAULT_THROTTLE_RATE_LIMIT,
         throttle_burst_limit: int = DEFAULT_THROTTLE_BURST_LIMIT,
@@ -125,6 +128,11 @@ class AlexHoInvoiceRealtime(Construct):
         :param connections_table_props: overrides of ``dynamodb.Table`` (keys are fixed).
         :param existing_event_log_table: use this event-log table.
         :param event_log_table_props: overrides of ``dynamodb.Table`` (keys are fixed).
+        :param existing_revocations_table: use this revocations table (it must match
+            ``definitions.revocations_table_definition``).
+        :param revocations_table_props: overrides of ``dynamodb.Table`` (keys are fixed).
+        :param max_token_lifetime: longest ``exp - iat`` the authorizer (and ``refresh``)
+            accepts; 1 s - 24 h, default 1 h. Tokens must carry ``iat``.
         :param stage_name: the API stage (also the last segment of the URLs).
         :param throttle_rate_limit: stage-wide steady-state requests per second.
         :param throttle_burst_limit: stage-wide burst.
@@ -159,6 +167,9 @@ class AlexHoInvoiceRealtime(Construct):
         fan_out_max_event_age = fan_out_max_event_age or Duration.seconds(
             DEFAULT_FAN_OUT_MAX_EVENT_AGE_SECONDS
         )
+        max_token_lifetime = max_token_lifetime or Duration.seconds(
+            definitions.DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
+        )
         _check_props(
             auth=auth,
             existing_auth_secret=existing_auth_secret,
@@ -169,6 +180,9 @@ class AlexHoInvoiceRealtime(Construct):
             connections_table_props=connections_table_props,
             existing_event_log_table=existing_event_log_table,
             event_log_table_props=event_log_table_props,
+            existing_revocations_table=existing_revocations_table,
+            revocations_table_props=revocations_table_props,
+            max_token_lifetime=max_token_lifetime,
             stage_name=stage_name,
             throttle_rate_limit=throttle_rate_limit,
             throttle_burst_limit=throttle_burst_limit,
@@ -185,6 +199,7 @@ class AlexHoInvoiceRealtime(Construct):
             self, self.names.name(SYSTEM_BASE_NAME), removal_policy
         )
         key = self.encryption_key
+        self.max_token_lifetime = max_token_lifetime
 
         # --- Storage and messaging ------------------------------------------------------------
         table_options: dict[str, Any] = {
@@ -197,6 +212,9 @@ class AlexHoInvoiceRealtime(Construct):
         )
         self.event_log_table: dynamodb.ITable = existing_event_log_table or create_table(
             self, EVENT_LOG, self.names, props=event_log_table_props, **table_options
+        )
+        self.revocations_table: dynamodb.ITable = existing_revocations_table or create_table(
+            self, REVOCATIONS, self.names, props=revocations_table_props, **table_options
         )
         self.topic_key: kms.IKey | None = None
         if existing_topic is not None:
@@ -371,6 +389,46 @@ class AlexHoInvoiceRealtime(Construct):
         for a KMS-encrypted topic, ``kms:GenerateDataKey*``/``kms:Decrypt`` on its key."""
         return self.topic.grant_publish(grantee)
 
+    def grant_revoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` (a backend's role) revoke a customer's or a subject's access with the
+        publisher SDK's ``AccessRevoker``: ``PutItem`` on the revocations table, ``Query`` on
+        the connections table's ``byAudience`` and ``bySubject`` indexes, ``DeleteItem`` on
+        the connections table, and ``DELETE @connections/*`` on this API's stage."""
+        connections = self.connections_table
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:PutItem"],
+            resource_arns=[self.revocations_table.table_arn],
+        )
+        grant = grant.combine(
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["dynamodb:Query"],
+                resource_arns=[
+                    f"{connections.table_arn}/index/{definitions.AUDIENCE_INDEX}",
+                    f"{connections.table_arn}/index/{definitions.SUBJECT_INDEX}",
+                ],
+            )
+        )
+        grant = grant.combine(
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["dynamodb:DeleteItem"],
+                resource_arns=[connections.table_arn],
+            )
+        )
+        grant = grant.combine(
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["execute-api:ManageConnections"],
+                resource_arns=[self._connections_arn("DELETE")],
+            )
+        )
+        for table in (self.revocations_table, connections):
+            if table.encryption_key is not None:
+                table.encryption_key.grant_encrypt_decrypt(grantee)
+        return grant
+
     # --- internals ----------------------------------------------------------------------------
 
     def _create_auth_secret(
@@ -424,12 +482,18 @@ class AlexHoInvoiceRealtime(Construct):
                 **kwargs,
             )
 
-        authorizer_environment = dict(self.auth.environment())
+        revocations_environment = {Env.REVOCATIONS_TABLE: self.revocations_table.table_name}
+        authorizer_environment = {
+            **self.auth.environment(),
+            **revocations_environment,
+            Env.AUTH_MAX_TOKEN_LIFETIME: str(int(self.max_token_lifetime.to_seconds())),
+        }
         if self.secret is not None:
             authorizer_environment[Env.AUTH_SECRET_ID] = self.secret.secret_arn
         table_environment = {Env.CONNECTIONS_TABLE: self.connections_table.table_name}
         delivery_environment = {
             **table_environment,
+            **revocations_environment,
             Env.EVENT_LOG_TABLE: self.event_log_table.table_name,
             Env.CALLBACK_URL: self.callback_url,
             Env.EVENT_RETENTION_SECONDS: str(int(self.event_retention.to_seconds())),
@@ -438,7 +502,8 @@ class AlexHoInvoiceRealtime(Construct):
             "authorizer": create(fn.AUTHORIZER, authorizer_environment),
             "connect": create(fn.CONNECT, table_environment),
             "disconnect": create(fn.DISCONNECT, table_environment),
-            "default": create(fn.DEFAULT, delivery_environment),
+            # ``refresh`` verifies tokens exactly as the authorizer does.
+            "default": create(fn.DEFAULT, {**delivery_environment, **authorizer_environment}),
             "send_invoice_update": create(
                 fn.SEND_INVOICE_UPDATE,
                 delivery_environment,
@@ -457,21 +522,26 @@ class AlexHoInvoiceRealtime(Construct):
         def allow(function: lambda_.Function, actions: list[str], resources: list[str]) -> None:
             function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
 
-        if self.secret is not None:
-            allow(
-                self.authorizer_function,
-                ["secretsmanager:GetSecretValue"],
-                [self.secret.secret_arn],
-            )
-            if self.secret.encryption_key is not None:
-                grant_decrypt_via(
-                    self.secret.encryption_key, self.authorizer_function, "secretsmanager"
-                )
+        revocations = self.revocations_table
+        fan_out = self.send_invoice_update_function
+        # Token verifiers (the authorizer, and $default for ``refresh``): the signing key and
+        # revocations read by key.
+        for verifier in (self.authorizer_function, self.default_function):
+            if self.secret is not None:
+                allow(verifier, ["secretsmanager:GetSecretValue"], [self.secret.secret_arn])
+                if self.secret.encryption_key is not None:
+                    grant_decrypt_via(self.secret.encryption_key, verifier, "secretsmanager")
+        for reader in (self.authorizer_function, self.default_function, fan_out):
+            allow(reader, ["dynamodb:BatchGetItem"], [revocations.table_arn])
         allow(self.connect_function, ["dynamodb:PutItem"], [connections.table_arn])
         allow(self.disconnect_function, ["dynamodb:DeleteItem"], [connections.table_arn])
-        allow(self.default_function, ["dynamodb:GetItem"], [connections.table_arn])
+        # $default: read the row, record a refreshed token, delete the row of a closed one.
+        allow(
+            self.default_function,
+            ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            [connections.table_arn],
+        )
         allow(self.default_function, ["dynamodb:Query"], [event_log.table_arn])
-        fan_out = self.send_invoice_update_function
         allow(fan_out, ["dynamodb:Query"], [audience_index_arn])
         # DeleteItem: a gone connection's row; GetItem: the one target of a probe event.
         allow(fan_out, ["dynamodb:DeleteItem", "dynamodb:GetItem"], [connections.table_arn])
@@ -484,6 +554,7 @@ class AlexHoInvoiceRealtime(Construct):
                 (self.connect_function, self.disconnect_function, self.default_function, fan_out),
             ),
             (event_log, (self.default_function, fan_out)),
+            (revocations, (self.authorizer_function, self.default_function, fan_out)),
         ):
             if table.encryption_key is not None:
                 for user in users:
@@ -491,28 +562,37 @@ class AlexHoInvoiceRealtime(Construct):
         self._grant_manage_connections(self._functions["default"])
         self._grant_manage_connections(self._functions["send_invoice_update"])
 
-    def _grant_manage_connections(self, part: fn.RealtimeFunction) -> None:
-        """``POST @connections/{id}`` on this API's stage only (not the whole API)."""
-        stack = Stack.of(self)
-        resource = stack.format_arn(
+    def _connections_arn(self, method: str) -> str:
+        """``<method> @connections/*`` on this API's stage only (not the whole API)."""
+        return Stack.of(self).format_arn(
             service="execute-api",
             resource=self.api.api_id,
-            resource_name=f"{self.stage_name}/POST/@connections/*",
+            resource_name=f"{self.stage_name}/{method}/@connections/*",
         )
-        part.function.add_to_role_policy(
-            iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=[resource])
-        )
+
+    def _grant_manage_connections(self, part: fn.RealtimeFunction) -> None:
+        """``POST`` (post a frame) and ``DELETE`` (close a connection whose token expired or
+        was revoked) ``@connections/{id}`` on this API's stage only."""
+        stack = Stack.of(self)
         api_resource = self.api.node.default_child
         if not isinstance(api_resource, CfnElement):
             raise TypeError(f"{self.api.node.path} has no CloudFormation resource")
         api_logical_id = stack.resolve(api_resource.logical_id)
-        acknowledge(
-            part.default_policy,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:"
-            f"<AWS::AccountId>:<{api_logical_id}>/{self.stage_name}/POST/@connections/*]",
-            "Posting to a connection needs its id in the ARN and connections are created "
-            "at run time; the wildcard covers only POST @connections on this API's stage.",
-        )
+        for method in ("POST", "DELETE"):
+            part.function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["execute-api:ManageConnections"],
+                    resources=[self._connections_arn(method)],
+                )
+            )
+            acknowledge(
+                part.default_policy,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:"
+                f"<AWS::AccountId>:<{api_logical_id}>/{self.stage_name}/{method}/@connections/*]",
+                "Posting to or closing a connection needs its id in the ARN and connections "
+                f"are created at run time; the wildcard covers only {method} @connections on "
+                "this API's stage.",
+            )
 
 
 def _check_props(
@@ -526,6 +606,9 @@ def _check_props(
     connections_table_props: object,
     existing_event_log_table: object,
     event_log_table_props: object,
+    existing_revocations_table: object,
+    revocations_table_props: object,
+    max_token_lifetime: Duration,
     stage_name: str,
     throttle_rate_limit: float,
     throttle_burst_limit: int,
@@ -548,8 +631,22 @@ def _check_props(
         event_log_table_props,
     )
     check_exclusive(
+        "existing_revocations_table",
+        existing_revocations_table,
+        "revocations_table_props",
+        revocations_table_props,
+    )
+    check_exclusive(
         "existing_auth_secret", existing_auth_secret, "auth_secret_props", auth_secret_props
     )
+    lifetime = max_token_lifetime.to_seconds()
+    if not 1 <= lifetime <= definitions.MAX_TOKEN_LIFETIME_LIMIT_SECONDS or lifetime != int(
+        lifetime
+    ):
+        raise ValueError(
+            "max_token_lifetime must be whole seconds from 1 s to "
+            f"{definitions.MAX_TOKEN_LIFETIME_LIMIT_SECONDS // 3600} h"
+        )
     if not auth.uses_secret and (existing_auth_secret or auth_secret_props):
         raise ValueError(
             f"existing_auth_secret/auth_secret_props only apply to auth mode "

@@ -25,6 +25,7 @@ class BaseNames:
     TOPIC: Final = definitions.TOPIC_BASE_NAME
     CONNECTIONS_TABLE: Final = definitions.CONNECTIONS_BASE_NAME
     EVENT_LOG_TABLE: Final = definitions.EVENT_LOG_BASE_NAME
+    REVOCATIONS_TABLE: Final = definitions.REVOCATIONS_BASE_NAME
     AUTH_SECRET: Final = definitions.AUTH_SECRET_BASE_NAME
     AUTHORIZER_FUNCTION: Final = definitions.FunctionBaseNames.AUTHORIZER
     CONNECT_FUNCTION: Final = definitions.FunctionBaseNames.CONNECT

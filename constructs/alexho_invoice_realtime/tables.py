@@ -1,4 +1,5 @@
-"""DynamoDB tables: connections (+ ``byAudience`` GSI) and the event log used by ``resume``.
+"""DynamoDB tables: connections (+ ``byAudience`` and ``bySubject`` GSIs), the event log used
+by ``resume``, and the revocations read by key (never scanned).
 
 Keys and indexes are built from the ``CreateTable`` definitions of
 ``alexho_invoice_runtime.definitions`` — the ones
@@ -103,6 +104,14 @@ CONNECTIONS: Final = TableKind(
     definitions.CONNECTION_EXPIRES_AT,
     "connection rows that expire within about two hours",
 )
+REVOCATIONS: Final = TableKind(
+    "RevocationsTable",
+    BaseNames.REVOCATIONS_TABLE,
+    "revocations_table_props",
+    definitions.revocations_table_definition,
+    definitions.REVOCATION_EXPIRES_AT,
+    "revocations that matter only until the tokens they refuse have expired (a day at most)",
+)
 EVENT_LOG: Final = TableKind(
     "EventLogTable",
     BaseNames.EVENT_LOG_TABLE,
@@ -123,9 +132,9 @@ def create_table(
     point_in_time_recovery: bool,
     encryption_key: kms.IKey,
 ) -> dynamodb.Table:
-    """The table of ``kind``: keys and GSIs (the connections table's KEYS_ONLY ``byAudience``
-    index — fan-out needs only connection ids) from its shared definition, TTL on, secure
-    defaults (encrypted with ``encryption_key``) with ``props`` merged over them."""
+    """The table of ``kind``: keys and GSIs (with their projections) from its shared
+    definition, TTL on, secure defaults (encrypted with ``encryption_key``) with ``props``
+    merged over them."""
     table_name = names.name(kind.base_name)
     definition = kind.definition(table_name)
     settings = _table_settings(
@@ -147,6 +156,7 @@ def create_table(
         table.add_global_secondary_index(
             index_name=index["IndexName"],
             projection_type=dynamodb.ProjectionType[index["Projection"]["ProjectionType"]],
+            non_key_attributes=index["Projection"].get("NonKeyAttributes"),
             **_key_props(definition, index["KeySchema"]),
         )
     if not _pitr_enabled(settings):

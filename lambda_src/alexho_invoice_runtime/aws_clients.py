@@ -59,6 +59,11 @@ def event_log_table() -> Any:
     return dynamodb().Table(required_env(Env.EVENT_LOG_TABLE))
 
 
+def revocations_table_name() -> str:
+    """The revocations table's name (``Env.REVOCATIONS_TABLE``)."""
+    return required_env(Env.REVOCATIONS_TABLE)
+
+
 @cache
 def secretsmanager() -> Any:
     """The Secrets Manager client."""

@@ -1,9 +1,10 @@
 """Connection rows in the connections table (DESIGN §4).
 
-A row holds what the authorizer verified (subject, user type, customer id, audience), when the
-connection opened (epoch milliseconds, as API Gateway reports it) and a TTL (epoch seconds)
-after API Gateway's 2-hour limit plus slack, so rows of connections whose ``$disconnect`` never
-ran disappear on their own.
+A row holds what the authorizer verified (subject, user type, customer id, audience, and the
+token's ``iat`` and ``exp``), when the connection opened (epoch milliseconds, as API Gateway
+reports it) and a TTL (epoch seconds) after API Gateway's 2-hour limit plus slack, so rows of
+connections whose ``$disconnect`` never ran disappear on their own. ``refresh`` replaces the
+token times with those of a newer token of the same identity.
 
 ``table`` is a boto3 DynamoDB ``Table`` resource (see :mod:`alexho_invoice_runtime.aws_clients`).
 """
@@ -23,6 +24,8 @@ from alexho_invoice_runtime.definitions import (
     CUSTOMER_ID,
     MAX_CONNECTION_SECONDS,
     SUBJECT,
+    TOKEN_EXPIRES_AT,
+    TOKEN_ISSUED_AT,
     USER_TYPE,
 )
 
@@ -40,6 +43,9 @@ class Connection:
     identity: Identity
     connected_at_ms: int
     expires_at: int
+    #: ``exp`` and ``iat`` of the connection's current token (epoch seconds).
+    token_expires_at: int
+    token_issued_at: int
 
     def to_item(self) -> dict[str, Any]:
         """The table item of this connection."""
@@ -51,6 +57,8 @@ class Connection:
             SUBJECT: self.identity.sub,
             CONNECTED_AT: self.connected_at_ms,
             CONNECTION_EXPIRES_AT: self.expires_at,
+            TOKEN_EXPIRES_AT: self.token_expires_at,
+            TOKEN_ISSUED_AT: self.token_issued_at,
         }
 
     @classmethod
@@ -65,6 +73,9 @@ class Connection:
             identity=identity,
             connected_at_ms=int(item[CONNECTED_AT]),
             expires_at=int(item[CONNECTION_EXPIRES_AT]),
+            # A row without token times (written before they existed) counts as expired.
+            token_expires_at=int(item.get(TOKEN_EXPIRES_AT, 0)),
+            token_issued_at=int(item.get(TOKEN_ISSUED_AT, 0)),
         )
 
 
@@ -74,16 +85,45 @@ class ConnectionStore:
     def __init__(self, table: Any) -> None:
         self._table = table
 
-    def put(self, connection_id: str, identity: Identity, connected_at_ms: int) -> Connection:
+    def put(
+        self,
+        connection_id: str,
+        identity: Identity,
+        connected_at_ms: int,
+        *,
+        token_issued_at: int,
+        token_expires_at: int,
+    ) -> Connection:
         """Store (or overwrite) the row of a newly opened connection."""
         connection = Connection(
             connection_id=connection_id,
             identity=identity,
             connected_at_ms=connected_at_ms,
             expires_at=expires_at(connected_at_ms),
+            token_expires_at=token_expires_at,
+            token_issued_at=token_issued_at,
         )
         self._table.put_item(Item=connection.to_item())
         return connection
+
+    def refresh(self, connection_id: str, *, token_issued_at: int, token_expires_at: int) -> bool:
+        """Record a newer token's times on an existing row; ``False`` when the row is gone."""
+        client = self._table.meta.client
+        try:
+            self._table.update_item(
+                Key={CONNECTION_ID: connection_id},
+                UpdateExpression="SET #exp = :exp, #iat = :iat",
+                ConditionExpression="attribute_exists(#id)",
+                ExpressionAttributeNames={
+                    "#exp": TOKEN_EXPIRES_AT,
+                    "#iat": TOKEN_ISSUED_AT,
+                    "#id": CONNECTION_ID,
+                },
+                ExpressionAttributeValues={":exp": token_expires_at, ":iat": token_issued_at},
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def get(self, connection_id: str) -> Connection | None:
         """The row of ``connection_id``, or ``None`` if there is none."""

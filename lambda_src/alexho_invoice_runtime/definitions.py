@@ -38,6 +38,8 @@ class StackOutputs:
     CALLBACK_URL: Final = "CallbackUrl"
     TOPIC_ARN: Final = "TopicArn"
     CONNECTIONS_TABLE: Final = "ConnectionsTableName"
+    #: The publisher SDK's ``AccessRevoker`` writes revocations there.
+    REVOCATIONS_TABLE: Final = "RevocationsTableName"
     SUBSCRIPTION_DLQ_URL: Final = "SubscriptionDlqUrl"
     ON_FAILURE_DLQ_URL: Final = "OnFailureDlqUrl"
     #: Comma-separated names of the five functions.
@@ -58,8 +60,17 @@ SUBJECT: Final = "sub"
 CONNECTED_AT: Final = "connectedAt"
 #: TTL attribute (epoch seconds) of a connection row.
 CONNECTION_EXPIRES_AT: Final = "expiresAt"
-#: GSI keyed by audience; KEYS_ONLY projection (fan-out needs only ``connectionId``).
+#: ``exp`` and ``iat`` (epoch seconds) of the token the connection holds (``refresh`` updates
+#: them): fan-out and ``resume`` never deliver after ``exp`` (plus the leeway), and a
+#: revocation applies to connections whose token was issued at or before it.
+TOKEN_EXPIRES_AT: Final = "tokenExpiresAt"
+TOKEN_ISSUED_AT: Final = "tokenIssuedAt"
+#: GSI keyed by audience, projecting what fan-out checks before posting (token expiry and
+#: issue time, subject); no payload-sized attribute.
 AUDIENCE_INDEX: Final = "byAudience"
+AUDIENCE_INDEX_ATTRIBUTES: Final = (TOKEN_EXPIRES_AT, TOKEN_ISSUED_AT, SUBJECT)
+#: GSI keyed by subject (KEYS_ONLY): the live connections of one subject, for a revocation.
+SUBJECT_INDEX: Final = "bySubject"
 #: API Gateway closes every WebSocket connection at 2 hours; rows expire after that plus slack.
 MAX_CONNECTION_SECONDS: Final = 2 * 60 * 60
 CONNECTION_TTL_SLACK_SECONDS: Final = 15 * 60
@@ -70,6 +81,28 @@ EVENT_LOG_PARTITION_KEY: Final = "audience"
 EVENT_LOG_SORT_KEY: Final = "cursor"
 EVENT_LOG_EXPIRES_AT: Final = "expiresAt"
 DEFAULT_EVENT_RETENTION_SECONDS: Final = 24 * 60 * 60
+
+# --- Revocations table (read by key only, never scanned) -----------------------------------
+REVOCATIONS_BASE_NAME: Final = "WebSocketRevocations"
+#: ``CUSTOMER#<customerId>`` or ``SUB#<sub>``.
+REVOCATION_KEY: Final = "revocationKey"
+REVOCATION_CUSTOMER_PREFIX: Final = "CUSTOMER#"
+REVOCATION_SUBJECT_PREFIX: Final = "SUB#"
+#: Epoch seconds: tokens of the identity issued at or before this second are refused.
+REVOKED_AT: Final = "revokedAt"
+#: TTL attribute (epoch seconds) of a revocation.
+REVOCATION_EXPIRES_AT: Final = "expiresAt"
+
+# --- Token lifetime --------------------------------------------------------------------------
+#: Default and upper bound of the longest ``exp - iat`` the authorizer accepts.
+DEFAULT_MAX_TOKEN_LIFETIME_SECONDS: Final = 60 * 60
+MAX_TOKEN_LIFETIME_LIMIT_SECONDS: Final = 24 * 60 * 60
+#: Clock skew tolerated on ``exp``, ``nbf`` and ``iat`` (and on a connection's token expiry).
+DEFAULT_TOKEN_LEEWAY_SECONDS: Final = 30
+MAX_TOKEN_LEEWAY_SECONDS: Final = 5 * 60
+#: A revocation is kept until every token it refuses has expired: a token issued before it
+#: expires at most the longest lifetime (plus the leeway) later.
+REVOCATION_RETENTION_SECONDS: Final = MAX_TOKEN_LIFETIME_LIMIT_SECONDS + MAX_TOKEN_LEEWAY_SECONDS
 
 # --- Audiences and user types ----------------------------------------------------------------
 ADMIN: Final = "ADMIN"
@@ -104,6 +137,7 @@ class Env:
     """Environment variable names the construct sets and the runtime reads."""
 
     CONNECTIONS_TABLE: Final = "CONNECTIONS_TABLE_NAME"
+    REVOCATIONS_TABLE: Final = "REVOCATIONS_TABLE_NAME"
     EVENT_LOG_TABLE: Final = "EVENT_LOG_TABLE_NAME"
     #: ``https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`` (Management API endpoint).
     CALLBACK_URL: Final = "WEBSOCKET_CALLBACK_URL"
@@ -116,6 +150,10 @@ class Env:
     #: Optional in HS256 mode, required in JWKS mode.
     AUTH_ISSUER: Final = "AUTH_ISSUER"
     AUTH_AUDIENCE: Final = "AUTH_AUDIENCE"
+    #: Longest ``exp - iat`` accepted, in seconds (default 1 hour).
+    AUTH_MAX_TOKEN_LIFETIME: Final = "AUTH_MAX_TOKEN_LIFETIME_SECONDS"
+    #: Clock skew tolerated, in seconds (default 30).
+    AUTH_LEEWAY: Final = "AUTH_LEEWAY_SECONDS"
     CLAIM_SUB: Final = "AUTH_CLAIM_SUB"
     CLAIM_USER_TYPE: Final = "AUTH_CLAIM_USER_TYPE"
     CLAIM_CUSTOMER_ID: Final = "AUTH_CLAIM_CUSTOMER_ID"
@@ -143,15 +181,34 @@ def connections_table_definition(table_name: str) -> dict[str, Any]:
         "AttributeDefinitions": [
             {"AttributeName": CONNECTION_ID, "AttributeType": "S"},
             {"AttributeName": AUDIENCE, "AttributeType": "S"},
+            {"AttributeName": SUBJECT, "AttributeType": "S"},
         ],
         "KeySchema": [{"AttributeName": CONNECTION_ID, "KeyType": "HASH"}],
         "GlobalSecondaryIndexes": [
             {
                 "IndexName": AUDIENCE_INDEX,
                 "KeySchema": [{"AttributeName": AUDIENCE, "KeyType": "HASH"}],
+                "Projection": {
+                    "ProjectionType": "INCLUDE",
+                    "NonKeyAttributes": list(AUDIENCE_INDEX_ATTRIBUTES),
+                },
+            },
+            {
+                "IndexName": SUBJECT_INDEX,
+                "KeySchema": [{"AttributeName": SUBJECT, "KeyType": "HASH"}],
                 "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
+            },
         ],
+    }
+
+
+def revocations_table_definition(table_name: str) -> dict[str, Any]:
+    """``CreateTable`` arguments of the revocations table (one item per revoked identity)."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": REVOCATION_KEY, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": REVOCATION_KEY, "KeyType": "HASH"}],
     }
 
 

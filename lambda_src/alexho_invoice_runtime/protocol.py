@@ -1,9 +1,19 @@
 """The client protocol of the WebSocket (DESIGN §5): client messages and server control frames.
 
-Client → server: a JSON object with an ``action``: ``{"action": "ping"}`` or
-``{"action": "resume", "after": "<cursor>"}``. Server → client: event frames
-(``contract.encode_event_frame``) and control frames with a lowercase ``type``: ``pong``,
-``error`` and ``resume-end``.
+Client → server: a JSON object with an ``action``: ``{"action": "ping"}``,
+``{"action": "resume", "after": "<cursor>"}`` or ``{"action": "refresh", "token": "<jwt>"}``.
+Server → client: event frames (``contract.encode_event_frame``) and control frames with a
+lowercase ``type``: ``pong``, ``error``, ``resume-end`` and ``refreshed``.
+
+A connection ends with its token: once the token's ``exp`` (plus the leeway) has passed, or its
+identity was revoked, the server delivers nothing more and closes the connection. To keep a
+session alive, the client sends ``refresh`` with a new token before ``exp``. The new token is
+verified exactly as the authorizer verifies one at ``$connect`` (signature, issuer, audience,
+maximum lifetime, revocation) and must carry the same ``sub``, ``userType`` and
+``customerId`` as the connection. Success answers ``{"type": "refreshed", "expiresAt": <epoch
+seconds>}`` and the connection lives until the new ``exp``; anything else answers
+``{"type": "error", "code": "refresh-refused", "message": …}`` (never quoting the token) and the
+connection stays until its current token expires. Reconnecting with a fresh token works too.
 
 :func:`parse_client_message` raises :class:`ProtocolError` (with a code and a message that never
 quote the client's input) for anything else; the caller answers it with :func:`error_frame`.
@@ -14,7 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
@@ -23,10 +33,12 @@ from alexho_invoice_runtime.event_log import is_cursor
 
 ACTION_PING: Final = "ping"
 ACTION_RESUME: Final = "resume"
+ACTION_REFRESH: Final = "refresh"
 
 FRAME_PONG: Final = "pong"
 FRAME_ERROR: Final = "error"
 FRAME_RESUME_END: Final = "resume-end"
+FRAME_REFRESHED: Final = "refreshed"
 
 _MAX_BASE64_CHARS: Final = 4 * -(-MAX_MESSAGE_BYTES // 3)
 
@@ -40,6 +52,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_ACTION = "unknown-action"
     INVALID_CURSOR = "invalid-cursor"
     UNKNOWN_CONNECTION = "unknown-connection"
+    REFRESH_REFUSED = "refresh-refused"
     INTERNAL_ERROR = "internal-error"
 
 
@@ -64,7 +77,14 @@ class Resume:
     after: str
 
 
-ClientMessage = Ping | Resume
+@dataclass(frozen=True)
+class Refresh:
+    """``{"action": "refresh", "token": jwt}``: extend the session with a newer token."""
+
+    token: str = field(repr=False)
+
+
+ClientMessage = Ping | Resume | Refresh
 
 
 def _decode(body: object, is_base64: bool) -> str:
@@ -114,10 +134,18 @@ def parse_client_message(body: object, *, is_base64: bool = False) -> ClientMess
             )
         assert isinstance(after, str)
         return Resume(after=after)
+    if action == ACTION_REFRESH:
+        token = message.get("token")
+        if not isinstance(token, str) or not token.strip():
+            raise ProtocolError(
+                ErrorCode.REFRESH_REFUSED, "refresh needs 'token': a new token of this identity"
+            )
+        return Refresh(token=token.strip())
     if not isinstance(action, str):
         raise ProtocolError(ErrorCode.INVALID_MESSAGE, "the message needs a string 'action'")
     raise ProtocolError(
-        ErrorCode.UNKNOWN_ACTION, f"unknown action; use '{ACTION_PING}' or '{ACTION_RESUME}'"
+        ErrorCode.UNKNOWN_ACTION,
+        f"unknown action; use '{ACTION_PING}', '{ACTION_RESUME}' or '{ACTION_REFRESH}'",
     )
 
 
@@ -149,3 +177,9 @@ def resume_end_frame(cursor: str, count: int, *, more: bool, truncated: bool) ->
             "truncated": truncated,
         }
     )
+
+
+def refreshed_frame(expires_at: int) -> str:
+    """``{"type": "refreshed", "expiresAt": …}``: the connection now lives until ``expires_at``
+    (the new token's ``exp``, epoch seconds)."""
+    return _frame({"type": FRAME_REFRESHED, "expiresAt": expires_at})

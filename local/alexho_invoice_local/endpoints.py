@@ -31,6 +31,7 @@ class StackEndpoints:
     secret_arn: str
     connections_table: str
     event_log_table: str
+    revocations_table: str
     on_failure_queue_url: str
     pid: int
     #: The demo page's URL (``None`` when the stack serves none).

@@ -38,6 +38,8 @@ from alexho_invoice_runtime.definitions import (
     EVENT_LOG_EXPIRES_AT,
     EVENT_LOG_PARTITION_KEY,
     EVENT_LOG_SORT_KEY,
+    REVOCATION_EXPIRES_AT,
+    REVOCATION_KEY,
 )
 
 T = TypeVar("T")
@@ -236,6 +238,7 @@ class LocalStack:
                     [EVENT_LOG_PARTITION_KEY, EVENT_LOG_SORT_KEY],
                     EVENT_LOG_EXPIRES_AT,
                 ),
+                (resources.revocations_table, [REVOCATION_KEY], REVOCATION_EXPIRES_AT),
             ],
             settings.ttl_sweep_seconds,
         )
@@ -303,6 +306,7 @@ class LocalStack:
             secret_arn=resources.secret_arn,
             connections_table=resources.connections_table,
             event_log_table=resources.event_log_table,
+            revocations_table=resources.revocations_table,
             on_failure_queue_url=resources.on_failure_queue_url,
             pid=os.getpid(),
             idle_timeout_seconds=settings.idle_timeout_seconds,

@@ -1,4 +1,5 @@
-"""Publisher SDK of AlexHo Invoice Realtime: publish invoice events, mint connect tokens.
+"""Publisher SDK of AlexHo Invoice Realtime: publish invoice events, mint connect tokens,
+revoke a customer's or a subject's access.
 
 Needs boto3 only; minting tokens also needs PyJWT (``pip install
 'alexho-invoice-realtime[runtime]'``), imported only when a token minter is created.
@@ -14,6 +15,7 @@ from alexho_invoice_publisher.errors import (
     PublisherConfigurationError,
     PublisherError,
     PublishError,
+    RevocationError,
     SigningKeyUnavailableError,
 )
 from alexho_invoice_publisher.publisher import (
@@ -23,6 +25,7 @@ from alexho_invoice_publisher.publisher import (
     InvoiceEventPublisher,
 )
 from alexho_invoice_publisher.results import BatchPublishResult, PublishFailure, PublishResult
+from alexho_invoice_publisher.revocation import AccessRevoker, RevocationResult
 from alexho_invoice_publisher.tokens import ConnectTokenMinter, mint_connect_token
 from alexho_invoice_runtime.contract import MAX_EVENT_BYTES, EventType, InvoiceEvent
 
@@ -30,6 +33,7 @@ __all__ = [
     "DEFAULT_SOURCE",
     "MAX_EVENT_BYTES",
     "TOPIC_ARN_ENV",
+    "AccessRevoker",
     "BatchItem",
     "BatchPublishError",
     "BatchPublishResult",
@@ -47,6 +51,8 @@ __all__ = [
     "PublishResult",
     "PublisherConfigurationError",
     "PublisherError",
+    "RevocationError",
+    "RevocationResult",
     "SigningKeyUnavailableError",
     "mint_connect_token",
 ]

@@ -107,6 +107,15 @@ class SigningKeyUnavailableError(PublisherError):
         super().__init__(message)
 
 
+class RevocationError(PublisherError):
+    """A revocation could not be done; ``code`` is the AWS error code, or names the bad
+    argument (``InvalidCustomerId``, ``InvalidSubject``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
 class MissingDependencyError(PublisherError, ImportError):
     """An optional dependency is not installed (PyJWT, for minting connect tokens)."""
 

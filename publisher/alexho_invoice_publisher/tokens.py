@@ -122,10 +122,10 @@ class ConnectTokenMinter:
         (an identifier as the event schema defines it), an ``ADMIN`` token must not have one
         (admins see every customer). ``ttl_seconds`` overrides the minter's (1…3600 s).
         """
-        _check_subject(subject)
+        check_subject(subject)
         claims: dict[str, Any] = {self._claim_sub: subject, self._claim_user_type: user_type}
         if user_type == CUSTOMER:
-            _check_customer_id(customer_id)
+            check_customer_id(customer_id)
             claims[self._claim_customer_id] = customer_id
         elif user_type == ADMIN:
             if customer_id is not None:
@@ -229,7 +229,8 @@ def _identifier_validator() -> SchemaValidator:
     return SchemaValidator({"$defs": schema()["$defs"], "$ref": "#/$defs/identifier"})
 
 
-def _check_customer_id(customer_id: object) -> None:
+def check_customer_id(customer_id: object) -> None:
+    """Raise :class:`InvalidTokenRequestError` unless ``customer_id`` is an identifier."""
     if customer_id is None:
         raise InvalidTokenRequestError("a CUSTOMER token needs customer_id")
     problems = _identifier_validator().errors(customer_id)
@@ -238,7 +239,8 @@ def _check_customer_id(customer_id: object) -> None:
         raise InvalidTokenRequestError(f"customer_id is not a valid identifier: {rules}")
 
 
-def _check_subject(subject: object) -> None:
+def check_subject(subject: object) -> None:
+    """Raise :class:`InvalidTokenRequestError` unless ``subject`` is a usable ``sub``."""
     if not isinstance(subject, str) or not subject.strip() or len(subject) > MAX_SUBJECT_LENGTH:
         raise InvalidTokenRequestError(
             f"subject must be a non-blank string of at most {MAX_SUBJECT_LENGTH} characters"

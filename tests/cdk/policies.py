@@ -40,3 +40,14 @@ def actions_of(statements: list[dict[str, Any]]) -> set[str]:
         if statement["Effect"] == "Allow"
         for action in _as_list(statement["Action"])
     }
+
+
+def resources_of(statements: list[dict[str, Any]], action: str) -> list[Any]:
+    """Every resource of the statements that allow exactly ``action`` (statements merged by
+    ``@aws-cdk/aws-iam:minimizePolicies`` list several)."""
+    return [
+        resource
+        for statement in statements
+        if statement["Effect"] == "Allow" and statement["Action"] == action
+        for resource in _as_list(statement["Resource"])
+    ]

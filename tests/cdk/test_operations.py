@@ -196,6 +196,7 @@ def test_physical_names_carry_the_prefix_base_name_and_environment(dev: StackAnd
         "alexHoWebSocketAuthorizer-dev",
         "alexHoWebSocketConnections-dev",
         "alexHoInvoiceEventLog-dev",
+        "alexHoWebSocketRevocations-dev",
         "alexHoInvoiceEvents-dev",
         "alexHoInvoiceRealtimeAlarms-dev",
         "alexHoSendInvoiceUpdateSubscriptionDlq-dev",

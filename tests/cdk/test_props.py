@@ -184,6 +184,7 @@ def test_jwks_mode_configures_the_authorizer_without_a_secret(stack: Stack) -> N
     assert actions_of(role_statements(template.to_json(), role)) == {
         "logs:CreateLogStream",
         "logs:PutLogEvents",
+        "dynamodb:BatchGetItem",  # revocations, by key
     }
 
 
@@ -208,9 +209,9 @@ def test_removal_policy_and_pitr_are_configurable(stack: Stack) -> None:
     template.resource_properties_count_is(
         "AWS::DynamoDB::Table",
         {"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": False}},
-        2,
+        3,
     )
-    assert len(template.find_resources("AWS::DynamoDB::Table", {"DeletionPolicy": "Delete"})) == 2
+    assert len(template.find_resources("AWS::DynamoDB::Table", {"DeletionPolicy": "Delete"})) == 3
 
 
 # --- Two instances -----------------------------------------------------------------------------

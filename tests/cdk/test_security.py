@@ -12,7 +12,7 @@ from alexho_invoice_runtime import definitions
 from stacks import InvoiceRealtimeStack
 
 from .conftest import SynthesizedApp
-from .policies import actions_of, all_statements, role_statements
+from .policies import actions_of, all_statements, resources_of, role_statements
 
 StackAndTemplate = tuple[InvoiceRealtimeStack, Template]
 
@@ -239,7 +239,7 @@ def test_tables_removal_policy_follows_the_environment(
 ) -> None:
     template = synthesized_app.templates[environment]
     tables = template.find_resources("AWS::DynamoDB::Table", {"DeletionPolicy": policy})
-    assert len(tables) == 2
+    assert len(tables) == 3
 
 
 # --- Topic -------------------------------------------------------------------------------------
@@ -538,11 +538,16 @@ def test_manage_connections_is_limited_to_posting_on_this_stage(dev: StackAndTem
     # GIVEN the fan-out's role
     stack, _ = dev
     statements = role_statements(stack_template(dev), _role_ref(stack, "send_invoice_update"))
-    # WHEN its ManageConnections statement is read
-    (statement,) = [s for s in statements if s["Action"] == "execute-api:ManageConnections"]
-    # THEN it covers POST @connections on this API's stage, not every stage or method
+    # WHEN its ManageConnections statements are read
+    resources = [
+        resource["Fn::Join"][1][-2:]
+        for resource in resources_of(statements, "execute-api:ManageConnections")
+    ]
+    # THEN they cover POST (and DELETE, to close expired or revoked connections) @connections
+    # on this API's stage, not every stage or method
     api_id = stack.resolve(stack.realtime.api.api_id)
-    assert statement["Resource"]["Fn::Join"][1][-2:] == [api_id, "/live/POST/@connections/*"]
+    assert [api_id, "/live/POST/@connections/*"] in resources
+    assert all(r[0] == api_id and r[1].startswith("/live/") for r in resources)
 
 
 def stack_template(stack_and_template: StackAndTemplate) -> dict[str, Any]:
@@ -588,6 +593,7 @@ def test_authorizer_can_only_read_its_secret(dev: StackAndTemplate) -> None:
         "logs:PutLogEvents",
         "secretsmanager:GetSecretValue",
         "kms:Decrypt",
+        "dynamodb:BatchGetItem",  # revocations, by key
     }
     (secret_statement,) = [s for s in statements if s["Action"] == "secretsmanager:GetSecretValue"]
     assert secret_statement["Resource"] == stack.resolve(secret.secret_arn)

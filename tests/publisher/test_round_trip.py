@@ -35,6 +35,7 @@ from alexho_invoice_runtime.definitions import (
     Env,
     connections_table_definition,
     event_log_table_definition,
+    revocations_table_definition,
 )
 from alexho_invoice_runtime.handlers import authorizer, send_invoice_update
 from tests.publisher.conftest import SnsTopic, create_sns_topic
@@ -42,6 +43,7 @@ from tests.runtime.events import API_ID, REGION, STAGE, authorizer_event, browse
 
 CONNECTIONS_TABLE = "roundtrip-WebSocketConnections"
 EVENT_LOG_TABLE = "roundtrip-InvoiceEventLog"
+REVOCATIONS_TABLE = "roundtrip-WebSocketRevocations"
 SECRET_NAME = "roundtrip-ConnectTokenSigningKey"
 SIGNING_KEY = "round-trip-signing-key-" + "0123456789abcdef" * 2
 CALLBACK_URL = f"https://{API_ID}.execute-api.{REGION}.amazonaws.com/{STAGE}"
@@ -74,6 +76,7 @@ def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     for name, value in {
         Env.CONNECTIONS_TABLE: CONNECTIONS_TABLE,
         Env.EVENT_LOG_TABLE: EVENT_LOG_TABLE,
+        Env.REVOCATIONS_TABLE: REVOCATIONS_TABLE,
         Env.CALLBACK_URL: CALLBACK_URL,
         Env.AUTH_MODE: AUTH_MODE_HS256,
         Env.AUTH_SECRET_ID: SECRET_NAME,
@@ -87,6 +90,7 @@ def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
         dynamodb = boto3.client("dynamodb")
         dynamodb.create_table(**connections_table_definition(CONNECTIONS_TABLE))
         dynamodb.create_table(**event_log_table_definition(EVENT_LOG_TABLE))
+        dynamodb.create_table(**revocations_table_definition(REVOCATIONS_TABLE))
         secrets = boto3.client("secretsmanager")
         secrets.create_secret(Name=SECRET_NAME, SecretString=SIGNING_KEY)
         yield Runtime(
@@ -100,7 +104,14 @@ def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
 
 def _connect(runtime: Runtime, connection_id: str, user_type: str, customer_id: str) -> None:
     identity = Identity.create(f"user-of-{connection_id}", user_type, customer_id)
-    runtime.connections.put(connection_id, identity, int(time.time() * 1000))
+    now = time.time()
+    runtime.connections.put(
+        connection_id,
+        identity,
+        int(now * 1000),
+        token_issued_at=int(now),
+        token_expires_at=int(now) + 600,
+    )
 
 
 def _frames_posted_to(connection_id: str) -> list[dict[str, Any]]:
@@ -177,14 +188,17 @@ def test_a_minted_customer_token_is_accepted_by_the_authorizer(runtime: Runtime)
     token = minter.mint(subject="portal-user-7", user_type=CUSTOMER, customer_id="cust-42")
     response = _authorize(token)
 
-    # THEN $connect is allowed with that identity and audience
+    # THEN $connect is allowed with that identity and audience, and the token's times
     assert _effect(response) == "Allow"
-    assert response["context"] == {
+    context = dict(response["context"])
+    issued_at, expires_at = context.pop("tokenIssuedAt"), context.pop("tokenExpiresAt")
+    assert context == {
         "sub": "portal-user-7",
         "userType": "CUSTOMER",
         "customerId": "cust-42",
         "audience": "CUSTOMER#cust-42",
     }
+    assert expires_at - issued_at == 60  # the SDK's default connect-token lifetime
 
 
 def test_a_minted_admin_token_is_accepted_by_the_authorizer(runtime: Runtime) -> None:

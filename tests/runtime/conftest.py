@@ -25,9 +25,11 @@ from alexho_invoice_runtime.definitions import (
     AUTH_MODE_HS256,
     CONNECTION_EXPIRES_AT,
     EVENT_LOG_EXPIRES_AT,
+    REVOCATION_EXPIRES_AT,
     Env,
     connections_table_definition,
     event_log_table_definition,
+    revocations_table_definition,
 )
 from tests.runtime.fake_management_api import ManagementApiServer, ManagementEndpoint
 from tests.runtime.log_capture import captured_logs as capture_logs
@@ -35,6 +37,7 @@ from tests.runtime.token_factory import HS256_SECRET
 
 CONNECTIONS_TABLE_NAME = "test-WebSocketConnections"
 EVENT_LOG_TABLE_NAME = "test-InvoiceEventLog"
+REVOCATIONS_TABLE_NAME = "test-WebSocketRevocations"
 RETENTION_SECONDS = 3600
 
 
@@ -44,14 +47,16 @@ class AwsTables:
 
     connections: Any
     event_log: Any
+    revocations: Any
     retention_seconds: int
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
-    """moto for the test's duration, both tables created, ``Env`` variables pointing at them."""
+    """moto for the test's duration, the tables created, ``Env`` variables pointing at them."""
     monkeypatch.setenv(Env.CONNECTIONS_TABLE, CONNECTIONS_TABLE_NAME)
     monkeypatch.setenv(Env.EVENT_LOG_TABLE, EVENT_LOG_TABLE_NAME)
+    monkeypatch.setenv(Env.REVOCATIONS_TABLE, REVOCATIONS_TABLE_NAME)
     monkeypatch.setenv(Env.EVENT_RETENTION_SECONDS, str(RETENTION_SECONDS))
     monkeypatch.delenv(Env.AWS_ENDPOINT_URL, raising=False)
     aws_clients.reset()
@@ -60,6 +65,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
         for definition, ttl_attribute in (
             (connections_table_definition(CONNECTIONS_TABLE_NAME), CONNECTION_EXPIRES_AT),
             (event_log_table_definition(EVENT_LOG_TABLE_NAME), EVENT_LOG_EXPIRES_AT),
+            (revocations_table_definition(REVOCATIONS_TABLE_NAME), REVOCATION_EXPIRES_AT),
         ):
             client.create_table(**definition)
             client.update_time_to_live(
@@ -70,6 +76,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
         yield AwsTables(
             connections=resource.Table(CONNECTIONS_TABLE_NAME),
             event_log=resource.Table(EVENT_LOG_TABLE_NAME),
+            revocations=resource.Table(REVOCATIONS_TABLE_NAME),
             retention_seconds=RETENTION_SECONDS,
         )
     aws_clients.reset()

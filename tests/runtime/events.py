@@ -108,6 +108,12 @@ def authorizer_event(
     return event
 
 
+def token_times(lifetime: int = 600, issued_at: int | None = None) -> dict[str, str]:
+    """The token times an authorizer context carries (API Gateway hands numbers on as strings)."""
+    iat = int(time.time()) if issued_at is None else issued_at
+    return {"tokenIssuedAt": str(iat), "tokenExpiresAt": str(iat + lifetime)}
+
+
 def token_query(token: str) -> dict[str, str]:
     """Query string parameters carrying ``token``."""
     return {TOKEN_QUERY_PARAMETER: token}

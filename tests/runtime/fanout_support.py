@@ -27,9 +27,18 @@ def customer(customer_id: str, sub: str = "portal-user") -> Identity:
     return Identity.create(sub, CUSTOMER, customer_id)
 
 
-def add_connections(table: Any, identities: Iterable[Identity]) -> list[str]:
-    """Store one connection row per identity (as ``$connect`` would); returns their ids."""
+def add_connections(
+    table: Any,
+    identities: Iterable[Identity],
+    *,
+    token_issued_at: int | None = None,
+    token_expires_at: int | None = None,
+) -> list[str]:
+    """Store one connection row per identity (as ``$connect`` would); returns their ids.
+    Tokens were issued now and expire in 10 minutes unless the times are given."""
     connected_at_ms = int(time.time() * 1000)
+    issued_at = connected_at_ms // 1000 if token_issued_at is None else token_issued_at
+    token_exp = issued_at + 600 if token_expires_at is None else token_expires_at
     ids = []
     with table.batch_writer() as batch:
         for identity in identities:
@@ -38,6 +47,8 @@ def add_connections(table: Any, identities: Iterable[Identity]) -> list[str]:
                 identity=identity,
                 connected_at_ms=connected_at_ms,
                 expires_at=expires_at(connected_at_ms),
+                token_expires_at=token_exp,
+                token_issued_at=issued_at,
             )
             batch.put_item(Item=connection.to_item())
             ids.append(connection.connection_id)

@@ -13,6 +13,7 @@ from alexho_invoice_runtime.auth.config import AuthConfigError
 from alexho_invoice_runtime.auth.keys import KeySourceUnavailableError
 from alexho_invoice_runtime.definitions import AUTH_MODE_JWKS, Env
 from alexho_invoice_runtime.handlers.authorizer import handler
+from tests.runtime.conftest import AwsTables
 from tests.runtime.events import authorizer_event, browser_protocol_header
 from tests.runtime.token_factory import (
     AUDIENCE,
@@ -42,9 +43,10 @@ def ec() -> SigningKey:
 
 @pytest.fixture
 def jwks(
-    rsa: SigningKey, ec: SigningKey, monkeypatch: pytest.MonkeyPatch
+    rsa: SigningKey, ec: SigningKey, aws: AwsTables, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[JwksEndpoint]:
-    """A JWKS endpoint with both public keys, and the authorizer configured for it."""
+    """A JWKS endpoint with both public keys, and the authorizer configured for it (revocations
+    in the moto table of ``aws``)."""
     with JwksServer([rsa.jwk, ec.jwk]) as endpoint:
         monkeypatch.setenv(Env.AUTH_MODE, AUTH_MODE_JWKS)
         monkeypatch.setenv(Env.AUTH_JWKS_URL, endpoint.url)
@@ -167,6 +169,7 @@ def test_unreachable_jwks_endpoint_fails_the_request(
     # GIVEN a JWKS URL where nothing listens
     with JwksServer([]) as endpoint:
         url = endpoint.url
+    monkeypatch.setenv(Env.REVOCATIONS_TABLE, "not-read-before-the-key")
     monkeypatch.setenv(Env.AUTH_MODE, AUTH_MODE_JWKS)
     monkeypatch.setenv(Env.AUTH_JWKS_URL, url)
     monkeypatch.setenv(Env.AUTH_ISSUER, ISSUER)

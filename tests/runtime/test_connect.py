@@ -21,6 +21,7 @@ from tests.runtime.events import (
     browser_protocol_header,
     connect_event,
     new_connection_id,
+    token_times,
 )
 from tests.runtime.token_factory import claims, hs256
 
@@ -30,6 +31,7 @@ ADMIN_CONTEXT = {
     "customerId": "",
     "audience": "ADMIN",
     "principalId": "admin-1",
+    **token_times(),
 }
 CUSTOMER_CONTEXT = {
     "sub": "user-7",
@@ -37,6 +39,7 @@ CUSTOMER_CONTEXT = {
     "customerId": "cust-42",
     "audience": "CUSTOMER#cust-42",
     "principalId": "user-7",
+    **token_times(issued_at=1_800_000_000, lifetime=900),
 }
 
 
@@ -64,6 +67,8 @@ def test_connection_row_holds_the_authorizer_identity_and_a_ttl(aws: AwsTables) 
         "sub": "user-7",
         "connectedAt": connected_at,
         "expiresAt": connected_at // 1000 + MAX_CONNECTION_SECONDS + CONNECTION_TTL_SLACK_SECONDS,
+        "tokenIssuedAt": 1_800_000_000,
+        "tokenExpiresAt": 1_800_000_900,
     }
 
 

@@ -13,7 +13,7 @@ from alexho_invoice_runtime.contract import InvoiceEvent, audiences_for_event, b
 from alexho_invoice_runtime.event_log import EventLog, make_cursor
 from alexho_invoice_runtime.handlers import connect, default
 from tests.runtime.conftest import AwsTables
-from tests.runtime.events import connect_event, message_event, new_connection_id
+from tests.runtime.events import connect_event, message_event, new_connection_id, token_times
 from tests.runtime.fake_management_api import ManagementEndpoint
 
 pytestmark = pytest.mark.usefixtures("management_endpoint")
@@ -27,6 +27,7 @@ def connected(user_type: str, customer_id: str = "") -> str:
         "userType": user_type,
         "customerId": customer_id,
         "audience": audience,
+        **token_times(),
     }
     connection_id = new_connection_id()
     connect.handler(connect_event(connection_id, context), None)

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from alexho_invoice_runtime.handlers import connect, disconnect
 from tests.runtime.conftest import AwsTables
-from tests.runtime.events import connect_event, disconnect_event, new_connection_id
+from tests.runtime.events import (
+    connect_event,
+    disconnect_event,
+    new_connection_id,
+    token_times,
+)
 
-CONTEXT = {"sub": "admin-1", "userType": "ADMIN", "customerId": "", "audience": "ADMIN"}
+CONTEXT = {
+    "sub": "admin-1",
+    "userType": "ADMIN",
+    "customerId": "",
+    "audience": "ADMIN",
+    **token_times(),
+}
 
 
 def stored(aws: AwsTables, connection_id: str) -> bool:

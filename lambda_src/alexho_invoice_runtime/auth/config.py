@@ -13,11 +13,16 @@ from alexho_invoice_runtime.definitions import (
     DEFAULT_CLAIM_CUSTOMER_ID,
     DEFAULT_CLAIM_SUB,
     DEFAULT_CLAIM_USER_TYPE,
+    DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    DEFAULT_TOKEN_LEEWAY_SECONDS,
+    MAX_TOKEN_LEEWAY_SECONDS,
+    MAX_TOKEN_LIFETIME_LIMIT_SECONDS,
     Env,
 )
 
-#: Clock skew tolerated on ``exp`` and ``nbf``.
-LEEWAY_SECONDS: Final = 30
+#: Clock skew tolerated on ``exp``, ``nbf`` and ``iat`` unless ``AUTH_LEEWAY_SECONDS`` says
+#: otherwise.
+LEEWAY_SECONDS: Final = DEFAULT_TOKEN_LEEWAY_SECONDS
 #: Algorithms each mode accepts: pinned by configuration, never taken from a token's header.
 ALGORITHMS: Final[Mapping[str, tuple[str, ...]]] = {
     AUTH_MODE_HS256: ("HS256",),
@@ -27,6 +32,22 @@ ALGORITHMS: Final[Mapping[str, tuple[str, ...]]] = {
 
 class AuthConfigError(RuntimeError):
     """The authorizer is misconfigured (a deployment error: the request fails with 500)."""
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise AuthConfigError(f"{name} must be a whole number of seconds from {low} to {high}")
+    return int(text)
+
+
+def leeway_seconds_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """``AUTH_LEEWAY_SECONDS`` (default :data:`LEEWAY_SECONDS`): also how long after its
+    token's ``exp`` a connection may still receive events."""
+    env = os.environ if environ is None else environ
+    return _seconds(env, Env.AUTH_LEEWAY, LEEWAY_SECONDS, 0, MAX_TOKEN_LEEWAY_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -42,6 +63,10 @@ class AuthConfig:
     claim_user_type: str = DEFAULT_CLAIM_USER_TYPE
     claim_customer_id: str = DEFAULT_CLAIM_CUSTOMER_ID
     leeway_seconds: int = LEEWAY_SECONDS
+    #: Longest ``exp - iat`` accepted.
+    max_token_lifetime_seconds: int = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
+    #: Table of revocations (``None``: tokens are not checked against revocations).
+    revocations_table: str | None = None
 
     @property
     def algorithms(self) -> tuple[str, ...]:
@@ -52,7 +77,8 @@ class AuthConfig:
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> AuthConfig:
         """Read ``Env.AUTH_*`` variables; raises :class:`AuthConfigError` on a bad combination.
 
-        ``AUTH_AUDIENCE`` may list several audiences separated by commas.
+        ``AUTH_AUDIENCE`` may list several audiences separated by commas;
+        ``REVOCATIONS_TABLE_NAME`` is required (every deployment has the table).
         """
         env = os.environ if environ is None else environ
 
@@ -73,7 +99,18 @@ class AuthConfig:
             claim_sub=get(Env.CLAIM_SUB) or DEFAULT_CLAIM_SUB,
             claim_user_type=get(Env.CLAIM_USER_TYPE) or DEFAULT_CLAIM_USER_TYPE,
             claim_customer_id=get(Env.CLAIM_CUSTOMER_ID) or DEFAULT_CLAIM_CUSTOMER_ID,
+            leeway_seconds=leeway_seconds_from_env(env),
+            max_token_lifetime_seconds=_seconds(
+                env,
+                Env.AUTH_MAX_TOKEN_LIFETIME,
+                DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+                1,
+                MAX_TOKEN_LIFETIME_LIMIT_SECONDS,
+            ),
+            revocations_table=get(Env.REVOCATIONS_TABLE),
         )
+        if not config.revocations_table:
+            raise AuthConfigError(f"{Env.REVOCATIONS_TABLE} is required")
         if mode == AUTH_MODE_HS256 and not config.secret_id:
             raise AuthConfigError(f"{Env.AUTH_SECRET_ID} is required in {AUTH_MODE_HS256} mode")
         if mode == AUTH_MODE_JWKS:

@@ -19,6 +19,8 @@ from alexho_invoice_runtime.definitions import (
     CUSTOMER,
     CUSTOMER_ID,
     SUBJECT,
+    TOKEN_EXPIRES_AT,
+    TOKEN_ISSUED_AT,
     USER_TYPE,
 )
 
@@ -58,7 +60,8 @@ class Identity:
         """Check the parts and derive the audience; ``customer_id`` is ignored for admins."""
         if not isinstance(sub, str) or not sub.strip() or len(sub) > MAX_SUBJECT_LENGTH:
             raise InvalidIdentityError("subject missing or malformed")
-        if user_type not in USER_TYPES:
+        # A list or an object is no user type (and is unhashable: test the type first).
+        if not isinstance(user_type, str) or user_type not in USER_TYPES:
             raise InvalidIdentityError("user type missing or not ADMIN/CUSTOMER")
         if user_type == ADMIN:
             return cls(sub=sub, user_type=ADMIN, customer_id="", audience=audience_for(ADMIN, None))
@@ -100,3 +103,19 @@ class Identity:
             CUSTOMER_ID: self.customer_id,
             AUDIENCE: self.audience,
         }
+
+
+def token_times_from_authorizer_context(context: object) -> tuple[int, int]:
+    """``(iat, exp)`` of the connecting token, from ``requestContext.authorizer`` (API Gateway
+    may hand the numbers on as strings)."""
+    if not isinstance(context, Mapping):
+        raise InvalidIdentityError("authorizer context missing")
+    times = []
+    for name in (TOKEN_ISSUED_AT, TOKEN_EXPIRES_AT):
+        value = context.get(name)
+        if isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidIdentityError(f"authorizer context has no valid {name}")
+        times.append(value)
+    return times[0], times[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from alexho_invoice_runtime.auth.identity import Identity
+from alexho_invoice_runtime.definitions import TOKEN_EXPIRES_AT, TOKEN_ISSUED_AT
 
 #: ``principalId`` of a denied request (no identity was established).
 DENIED_PRINCIPAL: Final = "unauthorized"
@@ -17,12 +18,19 @@ def _policy(effect: str, method_arn: str) -> dict[str, Any]:
     }
 
 
-def allow(method_arn: str, identity: Identity) -> dict[str, Any]:
-    """Allow ``$connect`` and hand the identity to the integration as authorizer context."""
+def allow(
+    method_arn: str, identity: Identity, *, issued_at: int, expires_at: int
+) -> dict[str, Any]:
+    """Allow ``$connect`` and hand the identity and the token's ``iat``/``exp`` (epoch seconds)
+    to the integration as authorizer context."""
     return {
         "principalId": identity.sub,
         "policyDocument": _policy("Allow", method_arn),
-        "context": identity.to_context(),
+        "context": {
+            **identity.to_context(),
+            TOKEN_ISSUED_AT: issued_at,
+            TOKEN_EXPIRES_AT: expires_at,
+        },
     }
 
 

@@ -1,4 +1,5 @@
-"""Delivery of one invoice event: log it for ``resume``, find its recipients, post its frame.
+"""Delivery of one invoice event: log it for ``resume``, find its recipients, screen out (and
+close) those whose token expired or was revoked, post its frame to the others.
 
 A probe (an envelope with ``probeconnectionid``, see
 :mod:`alexho_invoice_runtime.contract.probe`) is posted in a ``probe`` frame to its one
@@ -22,7 +23,11 @@ from functools import cache
 from itertools import chain
 from typing import Any, Final
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from alexho_invoice_runtime import aws_clients
+from alexho_invoice_runtime.access import close_connection
+from alexho_invoice_runtime.auth.config import leeway_seconds_from_env
 from alexho_invoice_runtime.connections import ConnectionStore
 from alexho_invoice_runtime.contract import (
     InvoiceEvent,
@@ -40,10 +45,15 @@ from alexho_invoice_runtime.fanout.poster import (
 )
 from alexho_invoice_runtime.fanout.prefetch import prefetched
 from alexho_invoice_runtime.fanout.recipients import RecipientFinder
+from alexho_invoice_runtime.fanout.screening import RecipientScreen
 from alexho_invoice_runtime.fanout.settings import BACKOFF_CAP_SECONDS, FanoutSettings
+from alexho_invoice_runtime.observability import get_logger
+from alexho_invoice_runtime.revocations import MemoizedRevocations, RevocationLookup
 
 #: ``Query`` pages fetched ahead of the one being posted.
 PAGES_AHEAD: Final = 2
+
+_log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,9 @@ class DeliveryReport:
     gone: int
     failed: int
     retries: int
+    #: Connections closed instead of posted to: token expired, identity revoked.
+    expired: int
+    revoked: int
     failures: dict[str, int]
     queries: int
     items_read: int
@@ -81,6 +94,8 @@ class DeliveryReport:
             "gone": self.gone,
             "failed": self.failed,
             "retries": self.retries,
+            "expired": self.expired,
+            "revoked": self.revoked,
             "failures": self.failures,
             "queries": self.queries,
             "itemsRead": self.items_read,
@@ -98,12 +113,14 @@ class EventDelivery:
         *,
         event_log: EventLog,
         new_finder: Callable[[], RecipientFinder],
+        new_screen: Callable[[], RecipientScreen],
         post: Callable[[str, bytes], PostResult],
         executor: Executor,
         max_in_flight: int,
     ) -> None:
         self._event_log = event_log
         self._new_finder = new_finder
+        self._new_screen = new_screen
         self._post = post
         self._executor = executor
         self._max_in_flight = max_in_flight
@@ -113,6 +130,7 @@ class EventDelivery:
         started = time.perf_counter()
         audiences = audiences_for_event(event)
         finder = self._new_finder()
+        screen = self._new_screen()
         probe_target = probe_connection_id(event)
         if probe_target is not None:
             cursor = ""
@@ -125,7 +143,7 @@ class EventDelivery:
         try:
             tally = post_to_all(
                 self._post,
-                chain.from_iterable(pages),
+                chain.from_iterable(screen.live_ids(page) for page in pages),
                 data,
                 self._executor,
                 self._max_in_flight,
@@ -142,6 +160,8 @@ class EventDelivery:
             gone=tally.gone,
             failed=tally.failed,
             retries=tally.retries,
+            expired=screen.expired,
+            revoked=screen.revoked,
             failures=dict(tally.failures),
             queries=finder.queries,
             items_read=finder.items_read,
@@ -174,8 +194,25 @@ def event_delivery(settings: FanoutSettings) -> EventDelivery:
         with store_lock:
             store.delete(connection_id)
 
+    management_client = aws_clients.management_api(
+        max_pool_connections=settings.workers, max_attempts=0
+    )
+
+    def close(connection_id: str) -> None:
+        try:
+            close_connection(management_client, connection_id)
+            remove_connection(connection_id)
+        except (BotoCoreError, ClientError) as error:
+            # Not posted to either way; the next event (or the row's TTL) tries again.
+            _log.warning(
+                "could not close a connection",
+                extra={"connectionId": connection_id, "error": type(error).__name__},
+            )
+
+    revocations = RevocationLookup(dynamodb_client, aws_clients.revocations_table_name())
+    leeway_seconds = leeway_seconds_from_env()
     poster = ConnectionPoster(
-        aws_clients.management_api(max_pool_connections=settings.workers, max_attempts=0),
+        management_client,
         remove_connection,
         RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, BACKOFF_CAP_SECONDS),
     )
@@ -183,6 +220,9 @@ def event_delivery(settings: FanoutSettings) -> EventDelivery:
         event_log=EventLog(aws_clients.event_log_table(), settings.event_retention_seconds),
         new_finder=lambda: RecipientFinder(
             dynamodb_client, connections_table.name, settings.query_page_size
+        ),
+        new_screen=lambda: RecipientScreen(
+            MemoizedRevocations(revocations).revoked_at, close, leeway_seconds
         ),
         post=poster.post,
         executor=posting_pool(settings.workers),

@@ -1,14 +1,61 @@
 """Who receives an event: the connections of its audiences, read page by page from the
 ``byAudience`` index with ``Query`` (never ``Scan``), so an event costs reads in proportion to
-its recipients, not to the table."""
+its recipients, not to the table. Each recipient comes with what fan-out checks before posting
+to it: its subject and its token's ``iat``/``exp`` (projected into the index)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from alexho_invoice_runtime.definitions import AUDIENCE, AUDIENCE_INDEX, CONNECTION_ID
+from alexho_invoice_runtime.definitions import (
+    ADMIN,
+    AUDIENCE,
+    AUDIENCE_INDEX,
+    CONNECTION_ID,
+    CUSTOMER,
+    CUSTOMER_AUDIENCE_PREFIX,
+    SUBJECT,
+    TOKEN_EXPIRES_AT,
+    TOKEN_ISSUED_AT,
+)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One connection of an audience, as the index holds it."""
+
+    connection_id: str
+    audience: str
+    sub: str
+    #: ``iat``/``exp`` of the connection's token (0 on a row written before they existed).
+    token_issued_at: int
+    token_expires_at: int
+
+    @property
+    def user_type(self) -> str:
+        """``CUSTOMER`` for a customer audience, else ``ADMIN``."""
+        return CUSTOMER if self.audience.startswith(CUSTOMER_AUDIENCE_PREFIX) else ADMIN
+
+    @property
+    def customer_id(self) -> str:
+        """The customer of a customer audience (``""`` for admins)."""
+        if self.user_type == CUSTOMER:
+            return self.audience.removeprefix(CUSTOMER_AUDIENCE_PREFIX)
+        return ""
+
+    @classmethod
+    def from_item(cls, audience: str, item: dict[str, Any]) -> Recipient:
+        """A recipient from an index item (plain values, as a table resource's client gives)."""
+        return cls(
+            connection_id=str(item[CONNECTION_ID]),
+            audience=audience,
+            sub=str(item.get(SUBJECT, "")),
+            token_issued_at=int(item.get(TOKEN_ISSUED_AT, 0)),
+            token_expires_at=int(item.get(TOKEN_EXPIRES_AT, 0)),
+        )
 
 
 class RecipientFinder:
@@ -41,8 +88,8 @@ class RecipientFinder:
         with self._lock:
             return self._items_read
 
-    def pages(self, audiences: Iterable[str]) -> Iterator[list[str]]:
-        """Connection ids of each audience in turn, one list per ``Query`` page.
+    def pages(self, audiences: Iterable[str]) -> Iterator[list[Recipient]]:
+        """Recipients of each audience in turn, one list per ``Query`` page.
 
         A page is fetched only when the previous one has been consumed; DynamoDB errors
         propagate (a failed read fails the invocation).
@@ -52,8 +99,14 @@ class RecipientFinder:
                 "TableName": self._table_name,
                 "IndexName": AUDIENCE_INDEX,
                 "KeyConditionExpression": "#audience = :audience",
-                "ProjectionExpression": "#id",
-                "ExpressionAttributeNames": {"#audience": AUDIENCE, "#id": CONNECTION_ID},
+                "ProjectionExpression": "#id, #sub, #iat, #exp",
+                "ExpressionAttributeNames": {
+                    "#audience": AUDIENCE,
+                    "#id": CONNECTION_ID,
+                    "#sub": SUBJECT,
+                    "#iat": TOKEN_ISSUED_AT,
+                    "#exp": TOKEN_EXPIRES_AT,
+                },
                 "ExpressionAttributeValues": {":audience": audience},
                 "Limit": self._page_size,
             }
@@ -62,24 +115,32 @@ class RecipientFinder:
                 with self._lock:
                     self._queries += 1
                     self._items_read += int(page.get("ScannedCount", 0))
-                ids = [str(item[CONNECTION_ID]) for item in page.get("Items", ())]
-                if ids:
-                    yield ids
+                recipients = [Recipient.from_item(audience, item) for item in page.get("Items", ())]
+                if recipients:
+                    yield recipients
                 last_key = page.get("LastEvaluatedKey")
                 if not last_key:
                     break
                 request["ExclusiveStartKey"] = last_key
 
-    def probe_target(self, connection_id: str) -> list[str]:
-        """``[connection_id]`` if the table holds that connection, else ``[]``: a probe goes to
+    def probe_target(self, connection_id: str) -> list[Recipient]:
+        """The connection ``connection_id`` if the table holds it, else ``[]``: a probe goes to
         one registered connection (one ``GetItem``), never to an id nobody authorized."""
         response = self._client.get_item(
             TableName=self._table_name,
             Key={CONNECTION_ID: connection_id},
-            ProjectionExpression="#id",
-            ExpressionAttributeNames={"#id": CONNECTION_ID},
+            ProjectionExpression="#id, #audience, #sub, #iat, #exp",
+            ExpressionAttributeNames={
+                "#id": CONNECTION_ID,
+                "#audience": AUDIENCE,
+                "#sub": SUBJECT,
+                "#iat": TOKEN_ISSUED_AT,
+                "#exp": TOKEN_EXPIRES_AT,
+            },
         )
-        found = "Item" in response
+        item = response.get("Item")
         with self._lock:
-            self._items_read += int(found)
-        return [connection_id] if found else []
+            self._items_read += int(item is not None)
+        if item is None:
+            return []
+        return [Recipient.from_item(str(item.get(AUDIENCE, "")), item)]

@@ -2,9 +2,11 @@
 
 No token, or a token offered as a subprotocol without ``alexho-invoice.v1`` (``$connect`` could
 echo none, so the browser would abort the handshake) → ``Unauthorized`` (API Gateway answers
-401); a token that does not verify → a Deny policy (403); a valid token → an Allow policy
-whose context (sub, userType, customerId, audience) API Gateway hands to ``$connect``.
-A token never reaches a log line.
+401); a token that does not verify (bad signature or claims, lifetime over the maximum, identity
+revoked) → a Deny policy (403); a valid token → an Allow policy whose context (sub, userType,
+customerId, audience, the token's ``iat`` and ``exp``) API Gateway hands to ``$connect``. An
+unexpected failure is logged (its type only) and counted as ``AuthorizerErrors`` before it
+fails the request. A token never reaches a log line.
 """
 
 from __future__ import annotations
@@ -47,20 +49,31 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
         if token is None:
             _unauthorized("no token", metrics, log_fields)
         try:
-            identity = default_verifier().verify(token)
+            verified = default_verifier().verify_token(token)
         except InvalidTokenError as error:
             return _deny(method_arn, error.reason, metrics, log_fields)
         except (AuthConfigError, KeySourceUnavailableError) as error:
             logger.error(
                 "authorizer cannot verify tokens", extra={**log_fields, "error": str(error)}
             )
+            metrics.add("AuthorizerErrors", 1)
             raise
+        except Exception as error:
+            # The message of an unexpected error could quote the token: log its type only.
+            logger.error(
+                "token verification failed", extra={**log_fields, "error": type(error).__name__}
+            )
+            metrics.add("AuthorizerErrors", 1)
+            raise
+        identity = verified.identity
         logger.info(
             "connection allowed",
             extra={**log_fields, "sub": identity.sub, "audience": identity.audience},
         )
         metrics.add("ConnectAllowed", 1)
-        return policy.allow(method_arn, identity)
+        return policy.allow(
+            method_arn, identity, issued_at=verified.issued_at, expires_at=verified.expires_at
+        )
     finally:
         metrics.flush()
 

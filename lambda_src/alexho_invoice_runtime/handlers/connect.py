@@ -1,4 +1,5 @@
-"""``$connect``: stores the connection row from the authorizer's context, and only from it.
+"""``$connect``: stores the connection row from the authorizer's context, and only from it
+(identity and the token's ``iat``/``exp``).
 
 Headers, query parameters and body of the request are never read for the identity; the only
 header used is ``Sec-WebSocket-Protocol``, to echo the subprotocol (never the token) when the
@@ -12,7 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from alexho_invoice_runtime import aws_clients
-from alexho_invoice_runtime.auth.identity import Identity, InvalidIdentityError
+from alexho_invoice_runtime.auth.identity import (
+    Identity,
+    InvalidIdentityError,
+    token_times_from_authorizer_context,
+)
 from alexho_invoice_runtime.auth.tokens import offers_subprotocol
 from alexho_invoice_runtime.connections import ConnectionStore
 from alexho_invoice_runtime.definitions import SUBPROTOCOL
@@ -28,12 +33,17 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
     log_fields = {"connectionId": request.connection_id}
     try:
         identity = Identity.from_authorizer_context(request.authorizer)
+        issued_at, token_expires_at = token_times_from_authorizer_context(request.authorizer)
     except InvalidIdentityError as error:
         logger.warning("connect refused", extra={**log_fields, "reason": str(error)})
         return {"statusCode": 403}
     connected_at_ms = request.connected_at_ms or int(time.time() * 1000)
     ConnectionStore(aws_clients.connections_table()).put(
-        request.connection_id, identity, connected_at_ms
+        request.connection_id,
+        identity,
+        connected_at_ms,
+        token_issued_at=issued_at,
+        token_expires_at=token_expires_at,
     )
     logger.info("connected", extra={**log_fields, "audience": identity.audience})
     metrics = Metrics()

@@ -1,4 +1,4 @@
-"""``$default``: the client protocol (DESIGN §5) — ``ping``, ``resume``, and errors.
+"""``$default``: the client protocol (DESIGN §5) — ``ping``, ``resume``, ``refresh``, errors.
 
 Every reply goes back through the Management API (``post_to_connection``), not through a route
 response, so the API needs no route responses and replies work the same for every frame of a
@@ -9,6 +9,13 @@ open; this handler never raises on anything a client sends.
 that ``$connect`` wrote from the authorizer's verified context), in cursor order, at most
 :data:`RESUME_BATCH_LIMIT` events per request, then sends a ``resume-end`` frame.
 
+``resume`` and ``refresh`` first check the connection's stored token: expired beyond the
+leeway, or revoked, and the connection is closed (``DELETE @connections``, row deleted,
+``Expired``/``Revoked`` counted) without a reply. ``refresh`` verifies the new token with the
+authorizer's verifier (the same checks, including maximum lifetime and revocation), requires
+the connection's identity, and records the new token's times; a refused token gets a
+``refresh-refused`` error. The token itself is never logged.
+
 A failure that is not the client's (DynamoDB or the Management API down) is logged, counted as
 the ``InternalErrors`` metric and answered with an ``internal-error`` frame when possible; the
 invocation then returns 500 instead of raising, so API Gateway sends no message of its own.
@@ -16,11 +23,14 @@ invocation then returns 500 instead of raising, so API Gateway sends no message 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any, Final
 
 from alexho_invoice_runtime import aws_clients
-from alexho_invoice_runtime.connections import ConnectionStore
+from alexho_invoice_runtime.access import Access, access_of, close_connection
+from alexho_invoice_runtime.auth.config import leeway_seconds_from_env
+from alexho_invoice_runtime.connections import Connection, ConnectionStore
 from alexho_invoice_runtime.contract import encode_event_frame
 from alexho_invoice_runtime.event_log import EventLog, retention_seconds_from_env
 from alexho_invoice_runtime.handlers.websocket_event import begin_invocation
@@ -29,11 +39,15 @@ from alexho_invoice_runtime.protocol import (
     ErrorCode,
     Ping,
     ProtocolError,
+    Refresh,
+    Resume,
     error_frame,
     parse_client_message,
     pong_frame,
+    refreshed_frame,
     resume_end_frame,
 )
+from alexho_invoice_runtime.revocations import RevocationLookup
 
 #: Most events one ``resume`` replays; ``resume-end`` says ``more`` when there are others.
 RESUME_BATCH_LIMIT: Final = 100
@@ -69,8 +83,7 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
                 _post(connection_id, pong_frame())
                 metrics.add("Pong", 1)
             else:
-                replayed = _resume(connection_id, message.after)
-                metrics.add("ResumedEvents", replayed)
+                _answer_on_live_connection(connection_id, message, metrics)
         except ProtocolError as error:
             logger.info("client error", extra={**log_fields, "code": str(error.code)})
             metrics.add("ClientErrors", 1)
@@ -96,10 +109,84 @@ def _reply_internal_error(connection_id: str) -> None:
         logger.warning("could not report the failure to the client", exc_info=True)
 
 
-def _resume(connection_id: str, after: str) -> int:
-    connection = ConnectionStore(aws_clients.connections_table()).get(connection_id)
+def _answer_on_live_connection(
+    connection_id: str, message: Resume | Refresh, metrics: Metrics
+) -> None:
+    connection = _live_connection(connection_id, metrics)
+    if connection is None:
+        return
+    if isinstance(message, Refresh):
+        _refresh(connection, message.token)
+        metrics.add("Refreshed", 1)
+    else:
+        metrics.add("ResumedEvents", _resume(connection, message.after))
+
+
+def _live_connection(connection_id: str, metrics: Metrics) -> Connection | None:
+    """The connection's row if its token is still good; otherwise the connection is closed
+    (and ``None`` returned)."""
+    store = ConnectionStore(aws_clients.connections_table())
+    connection = store.get(connection_id)
     if connection is None:
         raise ProtocolError(ErrorCode.UNKNOWN_CONNECTION, "this connection is not registered")
+    identity = connection.identity
+    revocations = RevocationLookup(
+        aws_clients.dynamodb().meta.client, aws_clients.revocations_table_name()
+    )
+    access = access_of(
+        sub=identity.sub,
+        user_type=identity.user_type,
+        customer_id=identity.customer_id,
+        token_issued_at=connection.token_issued_at,
+        token_expires_at=connection.token_expires_at,
+        revocations=revocations.revoked_at,
+        now=time.time(),
+        leeway_seconds=leeway_seconds_from_env(),
+    )
+    if access is Access.LIVE:
+        return connection
+    close_connection(aws_clients.management_api(), connection_id)
+    store.delete(connection_id)
+    logger.info("connection closed", extra={"connectionId": connection_id, "reason": access.value})
+    metrics.add(access.metric, 1)
+    return None
+
+
+def _refresh(connection: Connection, token: str) -> None:
+    # PyJWT and the key source are loaded only when a client first refreshes.
+    from alexho_invoice_runtime.auth.verifier import InvalidTokenError, default_verifier
+
+    try:
+        verified = default_verifier().verify_token(token)
+    except InvalidTokenError as error:
+        raise ProtocolError(
+            ErrorCode.REFRESH_REFUSED, f"the token was refused ({error.reason})"
+        ) from None
+    except Exception as error:
+        # Logged by the caller as an internal error: keep any message that could quote the
+        # token out of the log, the type says enough.
+        raise RuntimeError(f"refresh token verification failed ({type(error).__name__})") from None
+    if verified.identity != connection.identity:
+        raise ProtocolError(
+            ErrorCode.REFRESH_REFUSED,
+            "the token is not for this connection's identity (sub, userType, customerId)",
+        )
+    refreshed = ConnectionStore(aws_clients.connections_table()).refresh(
+        connection.connection_id,
+        token_issued_at=verified.issued_at,
+        token_expires_at=verified.expires_at,
+    )
+    if not refreshed:
+        raise ProtocolError(ErrorCode.UNKNOWN_CONNECTION, "this connection is not registered")
+    _post(connection.connection_id, refreshed_frame(verified.expires_at))
+    logger.info(
+        "token refreshed",
+        extra={"connectionId": connection.connection_id, "tokenExpiresAt": verified.expires_at},
+    )
+
+
+def _resume(connection: Connection, after: str) -> int:
+    connection_id = connection.connection_id
     event_log = EventLog(aws_clients.event_log_table(), retention_seconds_from_env())
     entries = event_log.read_after(connection.identity.audience, after, RESUME_BATCH_LIMIT + 1)
     more = len(entries) > RESUME_BATCH_LIMIT

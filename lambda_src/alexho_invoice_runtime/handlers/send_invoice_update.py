@@ -3,7 +3,8 @@
 Thin adapter over :mod:`alexho_invoice_runtime.fanout`. A malformed event or a failure of the whole
 invocation (DynamoDB unreachable, a bug) raises, so Lambda retries and then sends the event to
 the on-failure queue; failed posts to single connections are only counted. Emits one EMF
-document per invocation (Delivered, Gone, Failed, Recipients, Retries, Malformed, DurationMs)
+document per invocation (Delivered, Gone, Failed, Recipients, Retries, Expired, Revoked,
+Malformed, DurationMs)
 and one log line per event with its counts.
 """
 
@@ -28,7 +29,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     """Deliver the invoice event of each SNS record; returns the invocation's counts."""
     started = time.perf_counter()
     metrics = Metrics()
-    totals = {"recipients": 0, "delivered": 0, "gone": 0, "failed": 0, "retries": 0}
+    totals = {
+        "recipients": 0,
+        "delivered": 0,
+        "gone": 0,
+        "failed": 0,
+        "retries": 0,
+        "expired": 0,
+        "revoked": 0,
+    }
     try:
         messages = sns_messages(event)
         delivery = event_delivery(FanoutSettings.from_environ())
@@ -43,6 +52,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
                 ("Gone", report.gone),
                 ("Failed", report.failed),
                 ("Retries", report.retries),
+                ("Expired", report.expired),
+                ("Revoked", report.revoked),
             ):
                 metrics.add(name, value)
                 totals[name.lower()] += value

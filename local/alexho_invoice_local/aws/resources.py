@@ -1,9 +1,9 @@
 """The AWS resources of the local stack, created in moto from the shared definitions.
 
-Tables come from :func:`alexho_invoice_runtime.definitions.connections_table_definition` and
-:func:`~alexho_invoice_runtime.definitions.event_log_table_definition` (the construct builds
-the same keys
-from the same constants), so the local stack cannot drift from what is deployed.
+Tables come from :func:`alexho_invoice_runtime.definitions.connections_table_definition`,
+:func:`~alexho_invoice_runtime.definitions.event_log_table_definition` and
+:func:`~alexho_invoice_runtime.definitions.revocations_table_definition` (the construct builds
+the same keys from the same definitions), so the local stack cannot drift from what is deployed.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class LocalResources:
 
     connections_table: str
     event_log_table: str
+    revocations_table: str
     topic_arn: str
     invocation_queue_url: str
     subscription_arn: str
@@ -46,9 +47,14 @@ def create_resources(settings: StackSettings, endpoint_url: str) -> LocalResourc
     dynamodb = boto3.client("dynamodb", **args)
     connections = settings.physical_name(definitions.CONNECTIONS_BASE_NAME)
     event_log = settings.physical_name(definitions.EVENT_LOG_BASE_NAME)
+    revocations = settings.physical_name(definitions.REVOCATIONS_BASE_NAME)
     for definition, ttl_attribute in (
         (definitions.connections_table_definition(connections), definitions.CONNECTION_EXPIRES_AT),
         (definitions.event_log_table_definition(event_log), definitions.EVENT_LOG_EXPIRES_AT),
+        (
+            definitions.revocations_table_definition(revocations),
+            definitions.REVOCATION_EXPIRES_AT,
+        ),
     ):
         dynamodb.create_table(**definition)
         dynamodb.update_time_to_live(
@@ -91,6 +97,7 @@ def create_resources(settings: StackSettings, endpoint_url: str) -> LocalResourc
     return LocalResources(
         connections_table=connections,
         event_log_table=event_log,
+        revocations_table=revocations,
         topic_arn=topic_arn,
         invocation_queue_url=invocation_url,
         subscription_arn=subscription_arn,

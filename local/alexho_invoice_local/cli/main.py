@@ -24,6 +24,7 @@ from alexho_invoice_local.cli.backend_env import backend_exports
 from alexho_invoice_local.cli.banner import DEMO_CUSTOMER_ID, ready_banner
 from alexho_invoice_local.cli.demo import run_demo
 from alexho_invoice_local.cli.listen import ListenOptions, listen
+from alexho_invoice_local.cli.revoke import add_revoke_arguments, run_revoke
 from alexho_invoice_local.endpoints import (
     NoRunningStackError,
     read_state,
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_token(commands)
     _add_publish(commands)
     _add_listen(commands)
+    _add_revoke(commands)
     _add_demo(commands)
     return parser
 
@@ -221,6 +223,17 @@ def _add_listen(commands: Commands) -> None:
     )
     listen_parser.add_argument(
         "--seconds", type=arguments.positive_seconds, default=None, help="stop after this long"
+    )
+
+
+def _add_revoke(commands: Commands) -> None:
+    add_revoke_arguments(
+        _add_command(
+            commands,
+            "revoke",
+            "close an identity's connections and refuse its tokens issued until now",
+            _revoke,
+        )
     )
 
 
@@ -377,6 +390,10 @@ def _down(args: argparse.Namespace, state_file: Path) -> int:
 def _env(_args: argparse.Namespace, state_file: Path) -> int:
     print(backend_exports(read_state(state_file)))
     return 0
+
+
+def _revoke(args: argparse.Namespace, state_file: Path) -> int:
+    return run_revoke(args, read_state(state_file))
 
 
 def _token(args: argparse.Namespace, state_file: Path) -> int:

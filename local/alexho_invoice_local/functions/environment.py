@@ -28,6 +28,7 @@ def lambda_environment(
     variables = {
         Env.CONNECTIONS_TABLE: resources.connections_table,
         Env.EVENT_LOG_TABLE: resources.event_log_table,
+        Env.REVOCATIONS_TABLE: resources.revocations_table,
         Env.CALLBACK_URL: callback_url,
         Env.AUTH_MODE: AUTH_MODE_HS256,
         Env.AUTH_SECRET_ID: resources.secret_arn,
