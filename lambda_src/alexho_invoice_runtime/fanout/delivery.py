@@ -140,9 +140,8 @@ def posting_pool(workers: int) -> ThreadPoolExecutor:
 def event_delivery(settings: FanoutSettings) -> EventDelivery:
     """An :class:`EventDelivery` over this container's AWS clients (see :mod:`aws_clients`).
 
-    The Management API client gets a connection pool as large as the thread pool and no
-    botocore retries (botocore's ``max_attempts`` counts retries, so 0):
-    :class:`ConnectionPoster` retries throttling itself.
+    Posts are signed and sent by :func:`aws_clients.connections_api` on an HTTP connection
+    pool as large as the thread pool; :class:`ConnectionPoster` retries what is transient.
     """
     connections_table = aws_clients.connections_table()
     dynamodb_client = connections_table.meta.client
@@ -155,7 +154,7 @@ def event_delivery(settings: FanoutSettings) -> EventDelivery:
             store.delete(connection_id)
 
     poster = ConnectionPoster(
-        aws_clients.management_api(max_pool_connections=settings.workers, max_attempts=0),
+        aws_clients.connections_api(max_connections=settings.workers),
         remove_connection,
         RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, BACKOFF_CAP_SECONDS),
     )
