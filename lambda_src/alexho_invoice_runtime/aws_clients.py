@@ -37,9 +37,7 @@ _CONNECT_TIMEOUT_SECONDS: Final = 2.0
 _READ_TIMEOUT_SECONDS: Final = 5.0
 #: ``{api-id}.execute-api.{region}.amazonaws.com`` (or ``.com.cn``): the API's own region.
 _EXECUTE_API_HOST: Final = re.compile(r"^[^.]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
-_USER_AGENT: Final = (
-    f"alexho-invoice-realtime botocore/{botocore.__version__} urllib3/{urllib3.__version__}"
-)
+_USER_AGENT: Final = f"alexho-invoice-realtime botocore/{botocore.__version__} urllib3"
 
 
 class MissingSettingError(RuntimeError):

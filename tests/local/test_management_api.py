@@ -21,6 +21,7 @@ import urllib3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -204,7 +205,7 @@ def test_unsigned_or_wrongly_scoped_posts_are_refused_with_403() -> None:
         async with bare_gateway() as endpoints, connect(endpoints.websocket_url) as websocket:
             connection_id = await only_connection_id(endpoints.gateway)
             url = f"{endpoints.callback_url}/@connections/{connection_id}"
-            credentials = botocore.session.get_session().get_credentials()
+            credentials = Credentials("AKIDEXAMPLE", "secret")
             signed_for_s3 = AWSRequest(method="POST", url=url, data=b"{}")
             SigV4Auth(credentials, "s3", REGION).add_auth(signed_for_s3)
             # WHEN posting without a signature, and signed for another service
