@@ -7,8 +7,10 @@ The endpoint process keeps its CPU out of the process being measured:
 
 It serves HTTP/1.1 with keep-alive on loopback (one thread per client connection, as a pooled
 boto3 client expects). Every ``POST /<stage>/@connections/<id>`` sleeps a uniform random
-latency and answers 200; ``GET /_stats`` returns ``{"posts": n}`` and ``POST /_reset`` zeroes
-it. With ``--moto``, a ``ThreadedMotoServer`` runs in the same process. It prints one JSON line
+latency and answers 200, or 403 when its SigV4 shape is wrong for ``execute-api`` (the check of
+the local stack's Management API), so an unsigned post cannot pass for a delivered one;
+``GET /_stats`` returns ``{"posts": n}`` and ``POST /_reset`` zeroes it. With ``--moto``, a
+``ThreadedMotoServer`` runs in the same process. It prints one JSON line
 ``{"endpoint": <callback url>, "moto": <url or null>}`` once ready, then serves until its stdin
 closes.
 """
@@ -34,7 +36,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final
 
+from alexho_invoice_local.gateway.sigv4_shape import signature_problem
+
 STAGE: Final = "bench"
+REGION: Final = "eu-west-1"
 REPO: Final = Path(__file__).resolve().parent.parent
 CONNECTIONS_TABLE: Final = "bench-WebSocketConnections"
 EVENT_LOG_TABLE: Final = "bench-InvoiceEventLog"
@@ -73,6 +78,11 @@ def _handler(stats: _Stats, low: float, high: float) -> type[BaseHTTPRequestHand
                 return
             if not self.path.startswith(prefix):
                 self._reply(404, b'{"message":"NotFoundException"}')
+                return
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            problem = signature_problem(headers, REGION)
+            if problem is not None:
+                self._reply(403, json.dumps({"message": problem.message}).encode())
                 return
             time.sleep(random.uniform(low, high))
             with stats.lock:
@@ -163,7 +173,11 @@ def running_backend(
         yield Backend(endpoint=urls["endpoint"], moto=urls["moto"])
     finally:
         process.stdin.close()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a busy machine: do not leave it running
+            process.kill()
+            process.wait()
 
 
 def configure_handler_environment(backend: Backend) -> None:
@@ -174,7 +188,7 @@ def configure_handler_environment(backend: Backend) -> None:
         {
             "AWS_ACCESS_KEY_ID": "bench",
             "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_DEFAULT_REGION": REGION,
             Env.CONNECTIONS_TABLE: CONNECTIONS_TABLE,
             Env.EVENT_LOG_TABLE: EVENT_LOG_TABLE,
             Env.REVOCATIONS_TABLE: REVOCATIONS_TABLE,

@@ -1,4 +1,5 @@
-"""The Management API (``@connections``) seen through boto3, against a real gateway on loopback.
+"""The Management API (``@connections``) seen through boto3 and through the fan-out's signed
+transport, against a real gateway on loopback.
 
 The gateway here has no Lambda routes (every handshake is accepted), so these tests exercise
 the HTTP surface alone; the full stack's tests cover the same endpoint behind the handlers.
@@ -14,17 +15,24 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
+import urllib3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from alexho_invoice_local.gateway.apigw_events import ApiGatewayInfo
 from alexho_invoice_local.gateway.management_api import ManagementApiServer
 from alexho_invoice_local.gateway.server import GatewayLimits, GatewayRoutes, WebSocketGateway
+from alexho_invoice_runtime.fanout.signed_transport import PostReply, SignedConnectionsApi
 
 STAGE = "test"
 HOST = "127.0.0.1"
+REGION = "eu-west-1"
 
 
 @dataclass
@@ -39,7 +47,7 @@ async def bare_gateway() -> AsyncIterator[Endpoints]:
     """A gateway without routes (no authorizer, no handlers) and its Management API."""
     with ThreadPoolExecutor(2) as executor:
         gateway = WebSocketGateway(
-            ApiGatewayInfo("eu-west-1", "123456789012", "apiid", STAGE),
+            ApiGatewayInfo(REGION, "123456789012", "apiid", STAGE),
             GatewayRoutes(authorizer=None, connect=None, disconnect=None, messages={}),
             GatewayLimits(
                 max_message_bytes=128 * 1024, idle_timeout_seconds=60, max_connection_seconds=60
@@ -62,7 +70,7 @@ def management_client(callback_url: str) -> Any:
     return boto3.client(
         "apigatewaymanagementapi",
         endpoint_url=callback_url,
-        region_name="eu-west-1",
+        region_name=REGION,
         config=Config(retries={"max_attempts": 1}),
     )
 
@@ -158,5 +166,56 @@ def test_post_over_128_kb_is_refused_as_payload_too_large() -> None:
                     Data=b"x" * (128 * 1024 + 1),
                 )
             assert len(endpoints.gateway.registry) == 1
+
+    asyncio.run(scenario())
+
+
+def signed_transport(callback_url: str) -> SignedConnectionsApi:
+    """The fan-out's transport, with the botocore session's credentials."""
+    return SignedConnectionsApi(
+        callback_url,
+        credentials=botocore.session.get_session().get_credentials(),
+        region=REGION,
+        pool=urllib3.connection_from_url(callback_url, maxsize=2),
+        user_agent="test",
+    )
+
+
+def raw_post(url: str, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
+    return urllib3.request("POST", url, body=b"{}", headers=headers, retries=False)
+
+
+def test_post_signed_by_the_fanout_transport_is_accepted_and_delivered() -> None:
+    async def scenario() -> None:
+        async with bare_gateway() as endpoints, connect(endpoints.websocket_url) as websocket:
+            connection_id = await only_connection_id(endpoints.gateway)
+            # WHEN the fan-out's transport posts a SigV4-signed request
+            reply = await asyncio.to_thread(
+                signed_transport(endpoints.callback_url).post, connection_id, b'{"n":2}'
+            )
+            # THEN the Management API accepts it and the client receives the body
+            assert reply == PostReply(200)
+            assert await asyncio.wait_for(websocket.recv(), 5) == '{"n":2}'
+
+    asyncio.run(scenario())
+
+
+def test_unsigned_or_wrongly_scoped_posts_are_refused_with_403() -> None:
+    async def scenario() -> None:
+        async with bare_gateway() as endpoints, connect(endpoints.websocket_url) as websocket:
+            connection_id = await only_connection_id(endpoints.gateway)
+            url = f"{endpoints.callback_url}/@connections/{connection_id}"
+            credentials = Credentials("AKIDEXAMPLE", "secret")
+            signed_for_s3 = AWSRequest(method="POST", url=url, data=b"{}")
+            SigV4Auth(credentials, "s3", REGION).add_auth(signed_for_s3)
+            # WHEN posting without a signature, and signed for another service
+            unsigned = await asyncio.to_thread(raw_post, url, {})
+            wrong_service = await asyncio.to_thread(raw_post, url, dict(signed_for_s3.headers))
+            # THEN both are refused as API Gateway refuses them, and nothing is delivered
+            assert unsigned.status == wrong_service.status == 403
+            assert unsigned.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+            assert wrong_service.headers["x-amzn-ErrorType"] == "InvalidSignatureException"
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(websocket.recv(), 0.2)
 
     asyncio.run(scenario())

@@ -2,15 +2,15 @@
 and a token it mints is what the authorizer accepts.
 
 One moto session holds the topic with an SQS subscriber, both DynamoDB tables (from
-``alexho_invoice_runtime.definitions``), the signing key secret and the ``@connections``
-Management API.
+``alexho_invoice_runtime.definitions``) and the signing key secret; the ``@connections``
+Management API is the loopback server of the runtime tests, which verifies the fan-out's SigV4
+signatures.
 The SNS notification the subscriber receives is wrapped as the SNS Lambda event and handed to
 the deployed handler, as Lambda would.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,8 +19,6 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from alexho_invoice_local.aws.sns_events import parse_notification, sns_lambda_event
 from alexho_invoice_publisher import ConnectTokenMinter, EventType, InvoiceEventPublisher
@@ -39,14 +37,14 @@ from alexho_invoice_runtime.definitions import (
 )
 from alexho_invoice_runtime.handlers import authorizer, send_invoice_update
 from tests.publisher.conftest import SnsTopic, create_sns_topic
-from tests.runtime.events import API_ID, REGION, STAGE, authorizer_event, browser_protocol_header
+from tests.runtime.events import authorizer_event, browser_protocol_header
+from tests.runtime.fake_management_api import ManagementApiServer, ManagementEndpoint
 
 CONNECTIONS_TABLE = "roundtrip-WebSocketConnections"
 EVENT_LOG_TABLE = "roundtrip-InvoiceEventLog"
 REVOCATIONS_TABLE = "roundtrip-WebSocketRevocations"
 SECRET_NAME = "roundtrip-ConnectTokenSigningKey"
 SIGNING_KEY = "round-trip-signing-key-" + "0123456789abcdef" * 2
-CALLBACK_URL = f"https://{API_ID}.execute-api.{REGION}.amazonaws.com/{STAGE}"
 ISSUER = "https://billing.example.test"
 AUDIENCE = "alexho-invoice"
 
@@ -58,6 +56,11 @@ class Runtime:
     topic: SnsTopic
     connections: ConnectionStore
     secrets: Any
+    management: ManagementEndpoint
+
+    def frames_posted_to(self, connection_id: str) -> list[dict[str, Any]]:
+        """Frames the Management API received for a connection, in order."""
+        return self.management.messages_for(connection_id)
 
     def lambda_events(self) -> list[dict[str, Any]]:
         """Each notification the subscriber received, as the SNS event Lambda would pass."""
@@ -72,12 +75,12 @@ class Runtime:
 
 @pytest.fixture
 def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
-    """moto with topic, tables, secret and Management API; ``Env`` variables pointing at them."""
+    """moto with topic, tables and secret, a loopback Management API, ``Env`` variables
+    pointing at them."""
     for name, value in {
         Env.CONNECTIONS_TABLE: CONNECTIONS_TABLE,
         Env.EVENT_LOG_TABLE: EVENT_LOG_TABLE,
         Env.REVOCATIONS_TABLE: REVOCATIONS_TABLE,
-        Env.CALLBACK_URL: CALLBACK_URL,
         Env.AUTH_MODE: AUTH_MODE_HS256,
         Env.AUTH_SECRET_ID: SECRET_NAME,
     }.items():
@@ -86,7 +89,8 @@ def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
         monkeypatch.delenv(name, raising=False)
     aws_clients.reset()
     verifier.reset()
-    with mock_aws():
+    with mock_aws(), ManagementApiServer() as management:
+        monkeypatch.setenv(Env.CALLBACK_URL, management.url)
         dynamodb = boto3.client("dynamodb")
         dynamodb.create_table(**connections_table_definition(CONNECTIONS_TABLE))
         dynamodb.create_table(**event_log_table_definition(EVENT_LOG_TABLE))
@@ -97,6 +101,7 @@ def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
             topic=create_sns_topic(),
             connections=ConnectionStore(boto3.resource("dynamodb").Table(CONNECTIONS_TABLE)),
             secrets=secrets,
+            management=management,
         )
     aws_clients.reset()
     verifier.reset()
@@ -112,20 +117,6 @@ def _connect(runtime: Runtime, connection_id: str, user_type: str, customer_id: 
         token_issued_at=int(now),
         token_expires_at=int(now) + 600,
     )
-
-
-def _frames_posted_to(connection_id: str) -> list[dict[str, Any]]:
-    """Frames moto's Management API received for a connection (posts are concatenated)."""
-    backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][REGION]
-    connection = backend.connections.get(connection_id)
-    if connection is None or not connection.data:
-        return []
-    decoder = json.JSONDecoder()
-    text, frames, position = connection.data.decode(), [], 0
-    while position < len(text):
-        frame, position = decoder.raw_decode(text, position)
-        frames.append(frame)
-    return frames
 
 
 @pytest.mark.parametrize("event_type", list(EventType))
@@ -147,10 +138,10 @@ def test_every_published_event_type_is_fanned_out_by_the_runtime(
     # THEN the admin and cust-42 receive the envelope unchanged, the other customer nothing
     assert totals["delivered"] == 2
     for connection_id in ("adminConn", "cust42Conn"):
-        [frame] = _frames_posted_to(connection_id)
+        [frame] = runtime.frames_posted_to(connection_id)
         assert frame["type"] == "event"
         assert frame["event"] == result.event
-    assert _frames_posted_to("cust7Conn") == []
+    assert runtime.frames_posted_to("cust7Conn") == []
 
 
 def test_a_draft_published_by_the_backend_reaches_admins_only(runtime: Runtime) -> None:
@@ -165,8 +156,10 @@ def test_a_draft_published_by_the_backend_reaches_admins_only(runtime: Runtime) 
     send_invoice_update.handler(lambda_event, None)
 
     # THEN only the admin sees it
-    assert [frame["event"]["id"] for frame in _frames_posted_to("adminConn")] == [result.event_id]
-    assert _frames_posted_to("cust42Conn") == []
+    assert [frame["event"]["id"] for frame in runtime.frames_posted_to("adminConn")] == [
+        result.event_id
+    ]
+    assert runtime.frames_posted_to("cust42Conn") == []
 
 
 def _authorize(token: str) -> dict[str, Any]:

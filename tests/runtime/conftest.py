@@ -87,9 +87,9 @@ def management_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[ManagementE
     """A loopback ``@connections`` endpoint, with ``Env.CALLBACK_URL`` set to it."""
     with ManagementApiServer() as endpoint:
         monkeypatch.setenv(Env.CALLBACK_URL, endpoint.url)
-        aws_clients.management_api.cache_clear()
+        aws_clients.reset()
         yield endpoint
-    aws_clients.management_api.cache_clear()
+    aws_clients.reset()
 
 
 @pytest.fixture

@@ -1,13 +1,17 @@
 """A real HTTP server on loopback that plays API Gateway's ``@connections`` Management API.
 
-boto3's ``apigatewaymanagementapi`` client talks to it over HTTP exactly as to AWS (moto leaves
-loopback URLs alone), so handlers are exercised with real requests, real botocore error parsing
-(``GoneException`` on 410, ``LimitExceededException`` on 429) and real retries.
+The fan-out's signed transport and boto3's ``apigatewaymanagementapi`` client talk to it over
+HTTP exactly as to AWS (moto leaves loopback URLs alone), so handlers are exercised with real
+requests, real error answers (``GoneException`` on 410, ``LimitExceededException`` on 429) and
+real retries. Like AWS, it verifies each request's SigV4 signature (service ``execute-api``)
+against the secret of its access key, and answers 403 to an unsigned or wrongly signed request.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,16 +19,28 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
 from tests.runtime.loopback import LoopbackHTTPServer
 
 STAGE = "test"
 #: ``x-amzn-ErrorType`` the endpoint sends with each status of ``ManagementEndpoint.failing``.
 ERROR_TYPES = {
+    400: "BadRequestException",
     403: "ForbiddenException",
     429: "LimitExceededException",
     500: "InternalServerError",
+    502: "BadGatewayException",
     503: "ServiceUnavailableException",
+    504: "GatewayTimeoutException",
 }
+_AUTHORIZATION = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/"
+    r"(?P<service>[^/]+)/aws4_request, SignedHeaders=(?P<signed>[a-z0-9;-]+), "
+    r"Signature=(?P<signature>[0-9a-f]{64})$"
+)
 
 
 @dataclass
@@ -44,6 +60,14 @@ class ManagementEndpoint:
     throttled: list[str] = field(default_factory=list)
     #: Ids answered on every post with the given status (500, 429, ...), see ``ERROR_TYPES``.
     failing: dict[str, int] = field(default_factory=dict)
+    #: Ids answered with the given status on their next post only.
+    fail_once: dict[str, int] = field(default_factory=dict)
+    #: Ids whose next ``n`` posts get no answer: the server closes the HTTP connection.
+    drop: dict[str, int] = field(default_factory=dict)
+    #: Secret key of each access key whose signatures are accepted, besides the environment's.
+    secret_keys: dict[str, str] = field(default_factory=dict)
+    #: Access key of every request with a valid signature, in arrival order.
+    signed_by: list[str] = field(default_factory=list)
     #: Delay before each answer, to imitate the network.
     latency_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -67,6 +91,52 @@ class ManagementEndpoint:
             self.throttle_once.clear()
             self.throttled.clear()
             self.failing.clear()
+            self.fail_once.clear()
+            self.drop.clear()
+            self.signed_by.clear()
+
+    def secret_for(self, access_key: str) -> str | None:
+        """The secret of ``access_key``: a configured one, else the environment's credentials
+        (those boto3 and the runtime sign with in a test)."""
+        with self.lock:
+            if access_key in self.secret_keys:
+                return self.secret_keys[access_key]
+        if os.environ.get("AWS_ACCESS_KEY_ID") == access_key:
+            return os.environ.get("AWS_SECRET_ACCESS_KEY")
+        return None
+
+
+def signature_error(
+    endpoint: ManagementEndpoint, handler: BaseHTTPRequestHandler, body: bytes
+) -> str | None:
+    """Why the request is not validly signed for ``execute-api``, or ``None`` if it is."""
+    authorization = handler.headers.get("Authorization")
+    amz_date = handler.headers.get("X-Amz-Date")
+    if not authorization or not amz_date:
+        return "MissingAuthenticationTokenException"
+    match = _AUTHORIZATION.match(authorization)
+    if match is None or match["service"] != "execute-api" or match["date"] != amz_date[:8]:
+        return "IncompleteSignatureException"
+    secret = endpoint.secret_for(match["key"])
+    if secret is None:
+        return "UnrecognizedClientException"
+    signed = match["signed"].split(";")
+    headers = {name: handler.headers.get(name, "") for name in signed}
+    host = handler.headers.get("Host", "")
+    request = AWSRequest(
+        method=handler.command, url=f"http://{host}{handler.path}", data=body, headers=headers
+    )
+    request.context["timestamp"] = amz_date
+    token = handler.headers.get("X-Amz-Security-Token")
+    signer = SigV4Auth(Credentials(match["key"], secret, token), "execute-api", match["region"])
+    expected = signer.signature(
+        signer.string_to_sign(request, signer.canonical_request(request)), request
+    )
+    if expected != match["signature"]:
+        return "InvalidSignatureException"
+    with endpoint.lock:
+        endpoint.signed_by.append(match["key"])
+    return None
 
 
 def _handler_class(endpoint: ManagementEndpoint) -> type[BaseHTTPRequestHandler]:
@@ -93,6 +163,12 @@ def _handler_class(endpoint: ManagementEndpoint) -> type[BaseHTTPRequestHandler]
             self.end_headers()
             self.wfile.write(body)
 
+        def _signed(self, body: bytes) -> bool:
+            error = signature_error(endpoint, self, body)
+            if error is not None:
+                self._answer(403, error)
+            return error is None
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if endpoint.latency_seconds:
@@ -101,11 +177,23 @@ def _handler_class(endpoint: ManagementEndpoint) -> type[BaseHTTPRequestHandler]
             if connection_id is None:
                 self._answer(404, "NotFoundException")
                 return
+            if not self._signed(body):
+                return
+            with endpoint.lock:
+                dropped = endpoint.drop.get(connection_id, 0) > 0
+                if dropped:
+                    endpoint.drop[connection_id] -= 1
+            if dropped:
+                self.close_connection = True  # no answer: the client sees the connection drop
+                return
             with endpoint.lock:
                 if connection_id in endpoint.gone:
                     status, error = 410, "GoneException"
                 elif connection_id in endpoint.failing:
                     status = endpoint.failing[connection_id]
+                    error = ERROR_TYPES.get(status, "InternalServerError")
+                elif connection_id in endpoint.fail_once:
+                    status = endpoint.fail_once.pop(connection_id)
                     error = ERROR_TYPES.get(status, "InternalServerError")
                 elif connection_id in endpoint.throttle_once:
                     endpoint.throttle_once.discard(connection_id)
@@ -120,6 +208,8 @@ def _handler_class(endpoint: ManagementEndpoint) -> type[BaseHTTPRequestHandler]
             connection_id = self._connection_id()
             if connection_id is None:
                 self._answer(404, "NotFoundException")
+                return
+            if not self._signed(b""):
                 return
             with endpoint.lock:
                 gone = connection_id in endpoint.gone

@@ -1,4 +1,5 @@
-"""Per-connection failures during fan-out: gone, throttled, broken; none fails the others."""
+"""Per-connection failures during fan-out: gone, throttled, server errors; none fails the
+others."""
 
 from __future__ import annotations
 
@@ -66,16 +67,30 @@ def test_throttling_beyond_the_attempt_limit_counts_as_failed(
     assert management_endpoint.recipients() == [healthy]
 
 
-def test_server_error_for_one_connection_is_counted_and_others_delivered(
+def test_transient_server_error_is_retried_and_delivered_once(
     aws: AwsTables, management_endpoint: ManagementEndpoint
 ) -> None:
-    # GIVEN five admin connections, one answered 500 by the endpoint
+    # GIVEN three admin connections, one answered 502 once
+    ids = add_connections(aws.connections, (admin(f"a{i}") for i in range(3)))
+    management_endpoint.fail_once[ids[0]] = 502
+    # WHEN an event is delivered
+    totals = invoke(invoice_event())
+    # THEN that connection still gets it, exactly once, after one retry
+    assert Counter(cid for cid, _ in management_endpoint.posts) == dict.fromkeys(ids, 1)
+    assert (totals["delivered"], totals["retries"], totals["failed"]) == (3, 1, 0)
+
+
+def test_server_error_on_every_attempt_is_counted_and_others_delivered(
+    aws: AwsTables, management_endpoint: ManagementEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN five admin connections, one answered 500 on every attempt, three attempts allowed
+    monkeypatch.setenv(Env.FANOUT_MAX_ATTEMPTS, "3")
     ids = add_connections(aws.connections, (admin(f"a{i}") for i in range(5)))
     management_endpoint.failing[ids[0]] = 500
     # WHEN an event is delivered
     totals = invoke(invoice_event())
-    # THEN the invocation succeeds, one post is failed (not retried), the rest delivered, and
-    # the failing connection keeps its row
-    assert (totals["failed"], totals["retries"], totals["delivered"]) == (1, 0, 4)
+    # THEN the invocation succeeds, one post is failed after two retries, the rest delivered,
+    # and the failing connection keeps its row
+    assert (totals["failed"], totals["retries"], totals["delivered"]) == (1, 2, 4)
     assert set(management_endpoint.recipients()) == set(ids[1:])
     assert stored_ids(aws) == set(ids)

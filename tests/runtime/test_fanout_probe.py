@@ -57,7 +57,7 @@ def test_probe_is_never_recorded_for_resume(
     assert aws.event_log.scan()["Items"] == []
 
 
-def test_probe_costs_one_get_item_and_no_query(
+def test_probe_costs_one_row_read_and_no_query(
     aws: AwsTables, management_endpoint: ManagementEndpoint
 ) -> None:
     # GIVEN the target connection among many admins
@@ -67,8 +67,9 @@ def test_probe_costs_one_get_item_and_no_query(
     # WHEN the probe is delivered
     with recorded_dynamodb_operations() as operations:
         invoke(probe)
-    # THEN the fan-out read the one row: no audience Query, no event-log write
-    assert operations == ["GetItem"]
+    # THEN the fan-out read the one row and its identity's revocations (the screen every
+    # recipient passes): no audience Query, no event-log write
+    assert operations == ["GetItem", "BatchGetItem"]
 
 
 def test_probe_to_an_unknown_connection_is_posted_nowhere(

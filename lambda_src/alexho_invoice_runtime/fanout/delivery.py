@@ -180,9 +180,8 @@ def posting_pool(workers: int) -> ThreadPoolExecutor:
 def event_delivery(settings: FanoutSettings) -> EventDelivery:
     """An :class:`EventDelivery` over this container's AWS clients (see :mod:`aws_clients`).
 
-    The Management API client gets a connection pool as large as the thread pool and no
-    botocore retries (botocore's ``max_attempts`` counts retries, so 0):
-    :class:`ConnectionPoster` retries throttling itself.
+    Posts are signed and sent by :func:`aws_clients.connections_api` on an HTTP connection
+    pool as large as the thread pool; :class:`ConnectionPoster` retries what is transient.
     """
     connections_table = aws_clients.connections_table()
     dynamodb_client = connections_table.meta.client
@@ -194,13 +193,11 @@ def event_delivery(settings: FanoutSettings) -> EventDelivery:
         with store_lock:
             store.delete(connection_id)
 
-    management_client = aws_clients.management_api(
-        max_pool_connections=settings.workers, max_attempts=0
-    )
-
     def close(connection_id: str) -> None:
+        # The boto3 Management API client is created on the first close only (it is cached per
+        # container): most invocations close nothing, and posting uses the signed transport.
         try:
-            close_connection(management_client, connection_id)
+            close_connection(aws_clients.management_api(max_attempts=0), connection_id)
             remove_connection(connection_id)
         except (BotoCoreError, ClientError) as error:
             # Not posted to either way; the next event (or the row's TTL) tries again.
@@ -212,7 +209,7 @@ def event_delivery(settings: FanoutSettings) -> EventDelivery:
     revocations = RevocationLookup(dynamodb_client, aws_clients.revocations_table_name())
     leeway_seconds = leeway_seconds_from_env()
     poster = ConnectionPoster(
-        management_client,
+        aws_clients.connections_api(max_connections=settings.workers),
         remove_connection,
         RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, BACKOFF_CAP_SECONDS),
     )

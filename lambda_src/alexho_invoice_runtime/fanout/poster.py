@@ -1,10 +1,13 @@
 """Posting one frame to many connections: concurrently, bounded, one failure at a time.
 
-:class:`ConnectionPoster` posts to one connection: a ``GoneException`` removes that connection's
-row, throttling (and a dropped HTTP connection) is retried with exponential backoff and full
-jitter up to a bounded number of attempts, and any other error is a failed post, never an
-exception. :func:`post_to_all` runs it over a stream of connection ids on a thread pool, with at
-most ``max_in_flight`` posts queued or running, so ids are consumed as fast as they are posted.
+:class:`ConnectionPoster` posts to one connection and decides by the HTTP status: 2xx is
+delivered; 410 is gone and removes exactly that connection's row; 429 (throttling) and the
+transient 500, 502, 503 and 504 are retried with exponential backoff and full jitter up to a
+bounded number of attempts; any other status (403, other 4xx, 501, ...) is a failed post counted
+under its error code; a post that got no answer (a dropped connection, a timeout) is retried
+once. None of these is an exception. :func:`post_to_all` runs it over a stream of connection ids
+on a thread pool, with at most ``max_in_flight`` posts queued or running, so ids are consumed as
+fast as they are posted.
 """
 
 from __future__ import annotations
@@ -18,17 +21,20 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Final
+from typing import Final, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from alexho_invoice_runtime.fanout.signed_transport import PostReply, TransportError
 from alexho_invoice_runtime.observability import get_logger
 
-#: Error codes API Gateway (and botocore) use for throttling.
-THROTTLING_ERROR_CODES: Final = frozenset(
-    {"LimitExceededException", "TooManyRequestsException", "ThrottlingException", "Throttling"}
-)
-#: Error code recorded for a failure that carries none (e.g. a network error).
+#: Statuses worth another attempt after a pause: throttling and transient server errors.
+RETRYABLE_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+#: The status of a connection that is no longer open.
+GONE_STATUS: Final = 410
+#: Attempts of a post that gets no HTTP answer at all: the first and one retry.
+NETWORK_ATTEMPTS: Final = 2
+#: Error code recorded for a failure that carries none.
 NETWORK_ERROR: Final = "NetworkError"
 
 _log = get_logger(__name__)
@@ -96,55 +102,54 @@ class RetryPolicy:
         return random.uniform(0.0, ceiling)  # noqa: S311 - jitter, not cryptography
 
 
-def is_throttling(error: ClientError) -> bool:
-    """Whether ``error`` asks the caller to slow down (by error code or HTTP 429)."""
-    code = error.response.get("Error", {}).get("Code", "")
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return code in THROTTLING_ERROR_CODES or status == 429
+class ConnectionsApi(Protocol):
+    """Sends one post to ``@connections`` (see
+    :class:`~alexho_invoice_runtime.fanout.signed_transport.SignedConnectionsApi`)."""
+
+    def post(self, connection_id: str, data: bytes) -> PostReply:
+        """The answer to one post; raises :class:`TransportError` when there is none."""
+        ...
 
 
 class ConnectionPoster:
-    """Posts to one connection through an ``apigatewaymanagementapi`` client.
+    """Posts to one connection through a :class:`ConnectionsApi`, retrying what is transient.
 
-    Configure the client without botocore retries (retries ``max_attempts=0``): this class retries
-    throttling itself, and a 5xx from one connection is not worth retrying for the others.
     ``remove_connection`` is called with the id of each connection the API reports gone.
     """
 
     def __init__(
         self,
-        client: Any,
+        api: ConnectionsApi,
         remove_connection: Callable[[str], object],
         retry: RetryPolicy,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._client = client
-        self._gone_error: type[Exception] = client.exceptions.GoneException
+        self._api = api
         self._remove_connection = remove_connection
         self._retry = retry
         self._sleep = sleep
 
     def post(self, connection_id: str, data: bytes) -> PostResult:
-        """Post ``data`` to ``connection_id``; never raises for an AWS or network error."""
+        """Post ``data`` to ``connection_id``; never raises for an HTTP or network error."""
         attempt = 1
+        unanswered = 0
         while True:
             try:
-                self._client.post_to_connection(ConnectionId=connection_id, Data=data)
-            except self._gone_error:
-                self._remove(connection_id)
-                return PostResult(Outcome.GONE, attempt - 1)
-            except ClientError as error:
-                code = str(error.response.get("Error", {}).get("Code") or "ClientError")
-                if not is_throttling(error) or attempt >= self._retry.max_attempts:
-                    return self._failed(connection_id, attempt, code)
-            except (ConnectionError, HTTPClientError) as error:
-                # A dropped or timed-out HTTP connection: transient, worth another attempt.
-                if attempt >= self._retry.max_attempts:
-                    return self._failed(connection_id, attempt, type(error).__name__)
-            except BotoCoreError as error:
-                return self._failed(connection_id, attempt, type(error).__name__)
+                reply = self._api.post(connection_id, data)
+            except TransportError as error:
+                unanswered += 1
+                if unanswered >= NETWORK_ATTEMPTS or attempt >= self._retry.max_attempts:
+                    return self._failed(connection_id, attempt, error.code)
             else:
-                return PostResult(Outcome.DELIVERED, attempt - 1)
+                if 200 <= reply.status < 300:
+                    return PostResult(Outcome.DELIVERED, attempt - 1)
+                if reply.status == GONE_STATUS:
+                    self._remove(connection_id)
+                    return PostResult(Outcome.GONE, attempt - 1)
+                if reply.status not in RETRYABLE_STATUSES or attempt >= self._retry.max_attempts:
+                    # Like botocore: the error type, else the status itself.
+                    code = reply.error_type or str(reply.status)
+                    return self._failed(connection_id, attempt, code)
             self._sleep(self._retry.delay(attempt))
             attempt += 1
 

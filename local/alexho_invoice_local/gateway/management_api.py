@@ -8,8 +8,11 @@
 - an unknown or closed id: 410 with ``x-amzn-ErrorType: GoneException``, which botocore raises
   as ``client.exceptions.GoneException``; a body over 128 KB: 413 ``PayloadTooLargeException``.
 
-Requests are not signature-checked (the server listens on loopback only). HTTP/1.1 keep-alive
-is supported, as botocore's connection pool expects.
+Like API Gateway, it refuses a request whose SigV4 shape is wrong with a 403: no
+``Authorization`` header (``MissingAuthenticationTokenException``), a credential scope for
+another service or region, or an ``X-Amz-Date`` more than 15 minutes off (see
+:mod:`~alexho_invoice_local.gateway.sigv4_shape`). The signature itself is not verified: the
+local stack holds no secret keys. HTTP/1.1 keep-alive is supported, as connection pools expect.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 from alexho_invoice_local.gateway.ids import new_api_gateway_id
 from alexho_invoice_local.gateway.server import ConnectionGoneError, WebSocketGateway
+from alexho_invoice_local.gateway.sigv4_shape import signature_problem
 from alexho_invoice_local.ports import explained_bind_errors
 
 LOGGER = logging.getLogger(__name__)
@@ -134,7 +138,11 @@ class ManagementApiServer:
         if headers.get("expect", "").lower() == "100-continue":
             writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = await reader.readexactly(length) if length else b""
-        reply = await self._route(method, target, body)
+        problem = signature_problem(headers, self._gateway.api.region)
+        if problem is None:
+            reply = await self._route(method, target, body)
+        else:
+            reply = _error(403, problem.error_type, problem.message)
         if headers.get("connection", "").lower() == "close":
             return _Reply(reply.status, reply.body, reply.error_type, close=True)
         return reply

@@ -1,0 +1,178 @@
+"""The fan-out's signed ``@connections`` posts: one outcome per HTTP status, real signatures.
+
+Every post here goes over HTTP to the loopback Management API, which verifies its SigV4
+signature as AWS does; nothing between the poster and the socket is replaced.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from typing import Any
+
+import pytest
+from botocore.credentials import Credentials, RefreshableCredentials
+
+from alexho_invoice_runtime import aws_clients
+from alexho_invoice_runtime.fanout.poster import (
+    ConnectionPoster,
+    Outcome,
+    PostResult,
+    RetryPolicy,
+)
+from alexho_invoice_runtime.fanout.signed_transport import SignedConnectionsApi
+from tests.runtime.fake_management_api import ManagementEndpoint
+
+REGION = "eu-west-1"
+DATA = b'{"type":"event"}'
+
+
+class Posting:
+    """A :class:`ConnectionPoster` over the container's signed transport, with its pauses and
+    removed rows recorded (the pauses are not slept)."""
+
+    def __init__(self, api: SignedConnectionsApi, max_attempts: int = 5) -> None:
+        self.retry = RetryPolicy(max_attempts, base_seconds=0.01, cap_seconds=0.02)
+        self.pauses: list[float] = []
+        self.removed: list[str] = []
+        self.poster = ConnectionPoster(api, self.removed.append, self.retry, self.pauses.append)
+
+    def post(self, connection_id: str) -> PostResult:
+        return self.poster.post(connection_id, DATA)
+
+
+@pytest.fixture
+def posting(management_endpoint: ManagementEndpoint) -> Posting:
+    """Posting as the fan-out does: :func:`aws_clients.connections_api`, session credentials."""
+    return Posting(aws_clients.connections_api(max_connections=4))
+
+
+def test_2xx_is_delivered_to_the_escaped_connection_id(
+    posting: Posting, management_endpoint: ManagementEndpoint
+) -> None:
+    # GIVEN a connection id with characters that are special in a URL path
+    connection_id = "ab/c+d=?#%"
+    # WHEN posting to it
+    result = posting.post(connection_id)
+    # THEN the signed request reaches exactly that id, first time
+    assert result == PostResult(Outcome.DELIVERED, 0)
+    assert management_endpoint.posts == [(connection_id, DATA)]
+
+
+def test_410_is_gone_and_removes_exactly_that_row(
+    posting: Posting, management_endpoint: ManagementEndpoint
+) -> None:
+    # GIVEN a connection API Gateway reports gone
+    management_endpoint.gone.add("gone-1")
+    # WHEN posting to it
+    result = posting.post("gone-1")
+    # THEN the post is gone, not retried, and only that id is removed
+    assert result == PostResult(Outcome.GONE, 0)
+    assert posting.removed == ["gone-1"]
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_throttling_and_transient_5xx_are_retried_then_delivered(
+    status: int, posting: Posting, management_endpoint: ManagementEndpoint
+) -> None:
+    # GIVEN a connection answered `status` once
+    management_endpoint.fail_once["c1"] = status
+    # WHEN posting to it
+    result = posting.post("c1")
+    # THEN it is delivered on the second attempt, after one pause within the first ceiling
+    assert result == PostResult(Outcome.DELIVERED, 1)
+    assert len(posting.pauses) == 1
+    assert 0.0 <= posting.pauses[0] <= posting.retry.base_seconds
+    assert management_endpoint.posts == [("c1", DATA)]
+
+
+def test_a_persistent_5xx_is_retried_with_bounded_jittered_pauses_then_failed(
+    management_endpoint: ManagementEndpoint,
+) -> None:
+    # GIVEN a connection answered 503 on every post, four attempts allowed
+    posting = Posting(aws_clients.connections_api(max_connections=4), max_attempts=4)
+    management_endpoint.failing["c1"] = 503
+    # WHEN posting to it
+    result = posting.post("c1")
+    # THEN four requests were made, with three pauses each under its doubling ceiling
+    assert result == PostResult(Outcome.FAILED, 3, "ServiceUnavailableException")
+    assert len(management_endpoint.signed_by) == 4
+    ceilings = [min(0.02, 0.01 * 2**n) for n in range(3)]
+    assert all(0.0 <= p <= c for p, c in zip(posting.pauses, ceilings, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [(403, "ForbiddenException"), (400, "BadRequestException")]
+)
+def test_403_and_other_4xx_fail_at_once_under_their_code(
+    status: int, code: str, posting: Posting, management_endpoint: ManagementEndpoint
+) -> None:
+    # GIVEN a connection answered with a client error
+    management_endpoint.failing["c1"] = status
+    # WHEN posting to it
+    result = posting.post("c1")
+    # THEN the post failed without a retry, counted under the error code
+    assert result == PostResult(Outcome.FAILED, 0, code)
+    assert posting.pauses == []
+
+
+def test_a_rejected_signature_is_a_403_failure(management_endpoint: ManagementEndpoint) -> None:
+    # GIVEN credentials the Management API does not know
+    api = SignedConnectionsApi(
+        management_endpoint.url,
+        credentials=Credentials("AKIDUNKNOWN", "not-the-secret"),
+        region=REGION,
+        pool=aws_clients.connections_pool(management_endpoint.url, 1),
+        user_agent="test",
+    )
+    # WHEN posting with them
+    result = Posting(api).post("c1")
+    # THEN the post failed under the API's code and nothing was delivered
+    assert result == PostResult(Outcome.FAILED, 0, "UnrecognizedClientException")
+    assert management_endpoint.posts == []
+
+
+def test_a_dropped_connection_is_retried_once(
+    posting: Posting, management_endpoint: ManagementEndpoint
+) -> None:
+    # GIVEN one connection whose first post gets no answer, another whose first two get none
+    management_endpoint.drop.update({"c1": 1, "c2": 2})
+    # WHEN posting to both
+    first, second = posting.post("c1"), posting.post("c2")
+    # THEN the first is delivered on its retry; the second fails after its one retry
+    assert first == PostResult(Outcome.DELIVERED, 1)
+    assert second.outcome is Outcome.FAILED
+    assert second.retries == 1
+    assert management_endpoint.posts == [("c1", DATA)]
+
+
+def test_credentials_refreshed_between_posts_sign_the_next_post(
+    management_endpoint: ManagementEndpoint,
+) -> None:
+    # GIVEN refreshable credentials (as a Lambda role's) that are renewed before every post
+    generation = count()
+
+    def renewed() -> dict[str, Any]:
+        key = f"ASIAGENERATION{next(generation)}"
+        management_endpoint.secret_keys[key] = f"secret-{key}"
+        expiry = datetime.now(UTC) + timedelta(minutes=5)  # inside botocore's refresh window
+        return {
+            "access_key": key,
+            "secret_key": f"secret-{key}",
+            "token": f"token-{key}",
+            "expiry_time": expiry.isoformat(),
+        }
+
+    credentials = RefreshableCredentials.create_from_metadata(renewed(), renewed, "test-role")
+    api = SignedConnectionsApi(
+        management_endpoint.url,
+        credentials=credentials,
+        region=REGION,
+        pool=aws_clients.connections_pool(management_endpoint.url, 1),
+        user_agent="test",
+    )
+    # WHEN posting twice
+    results = [Posting(api).post("c1"), Posting(api).post("c2")]
+    # THEN each post was signed, validly, by the credentials current at its time
+    assert [r.outcome for r in results] == [Outcome.DELIVERED, Outcome.DELIVERED]
+    assert management_endpoint.signed_by == ["ASIAGENERATION1", "ASIAGENERATION2"]
