@@ -238,7 +238,12 @@ class WebSocketGateway:
             except ConnectionClosed:
                 return
             live.touch()
-            await self._dispatch(live, message)
+            try:
+                await self._dispatch(live, message)
+            except Exception:
+                # Whatever a client sends, its connection stays (API Gateway's does too).
+                LOGGER.exception("routing a message failed")
+                await self._reply_error(live, "Internal server error", new_api_gateway_id())
 
     async def _dispatch(self, live: LiveConnection, message: str | bytes) -> None:
         if isinstance(message, bytes):
@@ -359,7 +364,8 @@ def _response_header(result: Any, name: str) -> str | None:
 def _action_of(message: str) -> str | None:
     try:
         parsed = json.loads(message)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # Not JSON to route on (API Gateway too): $default gets it and answers with an error.
         return None
     action = parsed.get("action") if isinstance(parsed, dict) else None
     return action if isinstance(action, str) else None
