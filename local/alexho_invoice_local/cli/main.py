@@ -16,6 +16,7 @@ from alexho_invoice_local.aws.publishing import local_publisher
 from alexho_invoice_local.cli.banner import DEMO_CUSTOMER_ID, ready_banner
 from alexho_invoice_local.cli.demo import run_demo
 from alexho_invoice_local.cli.listen import ListenOptions, listen
+from alexho_invoice_local.cli.redrive import add_redrive_parser, run_redrive
 from alexho_invoice_local.endpoints import (
     NoRunningStackError,
     StackEndpoints,
@@ -143,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--lambda-logs", type=Path, default=None, help="handler logs of an in-process stack"
     )
+    add_redrive_parser(commands)
     return parser
 
 
@@ -175,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _token(args, endpoints)
     if args.command == "publish":
         return _publish(args, endpoints)
+    if args.command == "redrive":
+        return run_redrive(endpoints)
     options = ListenOptions(
         role=args.role,
         customer_id=args.customer_id,
