@@ -4,8 +4,9 @@ On a handshake it runs the REQUEST authorizer (401/403 like API Gateway), then `
 (a non-2xx status refuses the connection; the ``Sec-WebSocket-Protocol`` it returns is echoed).
 Each message goes to the route named by its ``action`` (``$request.body.action``) or to
 ``$default``, and a body the route returns is sent back (a two-way route). Messages over the
-limit close the connection with 1009; idle and over-age connections are closed with 1001;
-every close runs ``$disconnect``.
+limit close the connection with 1009; idle and over-age connections are closed with 1001; a
+client that stops reading is dropped once 1 MiB of frames waits for it; every close runs
+``$disconnect``. No client message, however malformed, closes its connection.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -45,8 +46,14 @@ from alexho_invoice_local.ports import explained_bind_errors
 
 LOGGER = logging.getLogger(__name__)
 GOING_AWAY_REASON = "Going away"
-#: How long a Management API post may wait for a slow client's socket buffer.
-SEND_TIMEOUT_SECONDS = 5.0
+#: How long a Management API post waits for a frame to reach the socket; a frame that does not
+#: (the client reads slowly) stays queued on its connection and the post still succeeds.
+SEND_WAIT_SECONDS = 0.1
+#: Frames waiting for a client that stopped reading: past this, the gateway drops the connection
+#: (its ``$disconnect`` runs) and posts to it answer 410, so it can neither hold up the fan-out
+#: nor grow without bound. The client reconnects and resumes from its last cursor.
+MAX_BACKLOG_BYTES = 1024 * 1024
+SLOW_CONSUMER_REASON = "Slow consumer: the client stopped reading"
 HANDSHAKE_TIMEOUT_SECONDS = 35.0
 _ERROR_BODIES = {401: "Unauthorized", 403: "Forbidden", 500: "Internal server error"}
 
@@ -102,6 +109,7 @@ class WebSocketGateway:
         )
         self._server: Server | None = None
         self._disconnects: set[asyncio.Task[None]] = set()
+        self._sends: set[asyncio.Task[None]] = set()
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -315,11 +323,21 @@ class WebSocketGateway:
             payload: str | bytes = data.decode("utf-8")
         except UnicodeDecodeError:
             payload = data
-        try:
-            async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
-                await live.websocket.send(payload)
-        except (ConnectionClosed, TimeoutError):
-            raise ConnectionGoneError(connection_id) from None
+        # The frame is written to the connection's buffer at once; only the wait for the socket
+        # to take it is bounded, so one client that stops reading never holds up a post.
+        send = asyncio.ensure_future(live.websocket.send(payload))
+        await asyncio.wait({send}, timeout=SEND_WAIT_SECONDS)
+        if send.done():
+            if send.exception() is not None:
+                raise ConnectionGoneError(connection_id)
+        else:
+            self._sends.add(send)
+            send.add_done_callback(_settle_send(self._sends))
+        if live.websocket.transport.get_write_buffer_size() > MAX_BACKLOG_BYTES:
+            LOGGER.warning("dropping connection %s: %s", connection_id, SLOW_CONSUMER_REASON)
+            live.close_cause = (CloseCode.ABNORMAL_CLOSURE, SLOW_CONSUMER_REASON)
+            live.websocket.transport.abort()
+            raise ConnectionGoneError(connection_id)
 
     def describe(self, connection_id: str) -> LiveConnection:
         """The open connection with that id (for GET ``@connections/{id}``)."""
@@ -338,6 +356,18 @@ class WebSocketGateway:
         live = self._open(connection_id)
         live.skip_disconnect = True
         live.websocket.transport.abort()
+
+
+def _settle_send(pending: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+    """A done-callback for a send left running: forget it and retrieve its outcome (a send to
+    a connection that closed meanwhile fails, and that is already known)."""
+
+    def settle(task: asyncio.Task[None]) -> None:
+        pending.discard(task)
+        if not task.cancelled():
+            task.exception()
+
+    return settle
 
 
 def _status_of(result: Any) -> int:
