@@ -5,7 +5,7 @@ On a handshake it runs the REQUEST authorizer (401/403 like API Gateway), then `
 Each message goes to the route named by its ``action`` (``$request.body.action``) or to
 ``$default``, and a body the route returns is sent back (a two-way route). Messages over the
 limit close the connection with 1009; idle and over-age connections are closed with 1001; a
-client that stops reading is dropped once 1 MiB of frames waits for it; every close runs
+client that stops reading is dropped once 512 KiB of frames waits for it; every close runs
 ``$disconnect``. No client message, however malformed, closes its connection.
 """
 
@@ -16,6 +16,7 @@ import base64
 import contextlib
 import json
 import logging
+import socket
 import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -52,7 +53,12 @@ SEND_WAIT_SECONDS = 0.1
 #: Frames waiting for a client that stopped reading: past this, the gateway drops the connection
 #: (its ``$disconnect`` runs) and posts to it answer 410, so it can neither hold up the fan-out
 #: nor grow without bound. The client reconnects and resumes from its last cursor.
-MAX_BACKLOG_BYTES = 1024 * 1024
+MAX_BACKLOG_BYTES = 512 * 1024
+#: The kernel's send buffer of each connection, fixed so that the backlog above is what a
+#: stalled client holds (autotuning would let loopback sockets buffer megabytes unseen).
+SOCKET_SEND_BUFFER_BYTES = 128 * 1024
+#: How long stopping waits for clients to complete the closing handshake before cutting them.
+STOP_CLOSE_SECONDS = 5.0
 SLOW_CONSUMER_REASON = "Slow consumer: the client stopped reading"
 HANDSHAKE_TIMEOUT_SECONDS = 35.0
 _ERROR_BODIES = {401: "Unauthorized", 403: "Forbidden", 500: "Internal server error"}
@@ -141,7 +147,14 @@ class WebSocketGateway:
         for connection in self.registry.all():
             connection.close_cause = (CloseCode.GOING_AWAY, "Gateway shutting down")
         self._server.close(close_connections=True)
-        await self._server.wait_closed()
+        try:
+            async with asyncio.timeout(STOP_CLOSE_SECONDS):
+                await asyncio.shield(self._server.wait_closed())
+        except TimeoutError:
+            # A client that stopped reading never takes its close frame: cut its stream.
+            for connection in self.registry.all():
+                connection.websocket.transport.abort()
+            await self._server.wait_closed()
         if self._disconnects:
             await asyncio.gather(*self._disconnects, return_exceptions=True)
 
@@ -221,6 +234,9 @@ class WebSocketGateway:
         if handshake is None:
             await websocket.close(CloseCode.INTERNAL_ERROR)
             return
+        sock = websocket.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER_BYTES)
         live = LiveConnection(handshake.client, websocket)
         self.registry.add(live)
         try:
