@@ -7,7 +7,6 @@ from typing import Any
 import boto3
 
 from alexho_invoice_local.aws.clients import client_args
-from alexho_invoice_local.aws.redrive import redrive
 from alexho_invoice_local.endpoints import StackEndpoints
 
 COMMAND = "redrive"
@@ -25,6 +24,10 @@ def add_redrive_parser(commands: Any) -> None:
 
 def run_redrive(endpoints: StackEndpoints) -> int:
     """Redrive the running stack's on-failure queue and print what happened (exit code 0)."""
+    # Imported here: the runtime configures its logger on import, from the environment, which
+    # `up` sets only once the stack starts.
+    from alexho_invoice_local.aws.redrive import redrive
+
     args = client_args(endpoints.aws_endpoint_url, endpoints.region)
     report = redrive(
         boto3.client("sqs", **args),
