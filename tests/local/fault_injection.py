@@ -50,6 +50,10 @@ class SwitchableRelay:
     def down(self) -> None:
         """Refuse new connections and cut the open ones (the endpoint is unreachable)."""
         if self._listener is not None:
+            # shutdown() wakes the thread blocked in accept(); close() alone would leave the
+            # socket listening until then.
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
             self._listener.close()
             self._listener = None
         with self._lock:
