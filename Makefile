@@ -4,12 +4,14 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
+CHROMIUM := /usr/bin/chromium
+DEMO := frontend/demo
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: setup run synth diff deploy lint test bench clean
 
-setup: $(VENV)/.installed node_modules/.installed ## create .venv and install the pinned CDK CLI
+setup: $(VENV)/.installed node_modules/.installed $(CHROMIUM) $(DEMO)/dist/index.html ## .venv, the pinned CDK CLI, chromium, the demo page
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +22,20 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-fund --no-audit --loglevel=error
 	touch $@
+
+# Debian's chromium for the browser test (Playwright drives it; `playwright install` is never run).
+$(CHROMIUM):
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends chromium
+
+# The demo page `alexho-local up` serves, bundled from the package's public entry points.
+$(DEMO)/node_modules/.installed: $(DEMO)/package.json $(DEMO)/package-lock.json $(VENV)/.installed
+	npm --prefix $(DEMO) ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+$(DEMO)/dist/index.html: $(DEMO)/node_modules/.installed frontend/dist/index.js $(DEMO)/build.mjs \
+		$(DEMO)/index.html $(DEMO)/styles.css $(DEMO)/tsconfig.json $(wildcard $(DEMO)/src/*)
+	npm --prefix $(DEMO) run build
 
 run: setup ## the whole system on loopback (docs/local.md); ARGS="--port 9000" passes options
 	alexho-local up $(ARGS)
@@ -41,8 +57,28 @@ lint: setup ## ruff and mypy
 	ruff format --check .
 	mypy
 
-test: lint ## every test (no AWS account, no Docker)
-	pytest
+test: lint ## every test (no AWS account, no Docker), on two xdist workers
+	pytest -n 2 --dist loadgroup
 
 clean:
 	rm -rf cdk.out build dist .pytest_cache .mypy_cache .ruff_cache
+
+# The TypeScript package in frontend/ (docs/frontend.md): npm ci, then tsc into frontend/dist/.
+FRONTEND := frontend
+.PHONY: frontend-test
+setup: $(FRONTEND)/dist/index.js
+test: frontend-test
+
+$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json $(VENV)/.installed
+	npm --prefix $(FRONTEND) ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+$(FRONTEND)/dist/index.js: $(FRONTEND)/node_modules/.installed $(FRONTEND)/tsconfig.json \
+		$(FRONTEND)/tsconfig.build.json $(wildcard $(FRONTEND)/src/*.ts $(FRONTEND)/src/*/*.ts*)
+	npm --prefix $(FRONTEND) run --silent build
+	touch $@
+
+frontend-test: setup ## prettier, tsc --noEmit (strict) and vitest for frontend/
+	npm --prefix $(FRONTEND) run --silent lint
+	npm --prefix $(FRONTEND) run --silent typecheck
+	npm --prefix $(FRONTEND) test --silent

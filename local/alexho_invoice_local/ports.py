@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,7 +18,8 @@ class PortInUseError(OSError):
         super().__init__(
             errno.EADDRINUSE,
             f"port {port} on {host} is already in use (needed for the {service}); "
-            "stop what holds it or choose other ports (--port, --management-port, --moto-port)",
+            "stop what holds it or choose other ports "
+            "(--port, --management-port, --moto-port, --demo-page-port)",
         )
 
 
@@ -35,3 +37,19 @@ def explained_bind_errors(service: str, host: str, port: int) -> Iterator[None]:
         if is_address_in_use(error):
             raise PortInUseError(service, host, port) from None
         raise
+
+
+def ensure_port_free(service: str, host: str, port: int) -> None:
+    """Raise :class:`PortInUseError` when ``port`` (0: any free port, always fine) is taken now.
+
+    For servers that report a taken port badly themselves (werkzeug, under moto, prints a
+    message and exits).
+    """
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As servers bind: a port in TIME_WAIT is free, one with a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        with explained_bind_errors(service, host, port):
+            probe.bind((host, port))

@@ -22,6 +22,8 @@ DEFAULT_ENVIRONMENT: Final = "local"
 DEFAULT_STAGE: Final = "local"
 #: API Gateway closes a connection that sent nothing for 10 minutes.
 DEFAULT_IDLE_TIMEOUT_SECONDS: Final = 10 * 60.0
+#: Levels the handlers' ``LOG_LEVEL`` may name (any case).
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class NotLoopbackError(ValueError):
@@ -58,6 +60,12 @@ class StackSettings:
     management_port: int | None = None
     #: ``None``: the WebSocket port + 2 (or a free port when that is 0).
     moto_port: int | None = None
+    #: ``None``: the WebSocket port + 3 (or a free port when that is 0).
+    demo_page_port: int | None = None
+    #: Serve the demo page (``frontend/demo``) and its token and scenario endpoints.
+    demo_page: bool = True
+    #: The built demo page; ``None``: ``frontend/demo/dist`` of the source tree.
+    demo_page_dir: str | None = None
     #: Run moto in a thread of this process instead of a child process of its own.
     moto_in_process: bool = False
     region: str = DEFAULT_REGION
@@ -92,7 +100,7 @@ class StackSettings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "host", loopback_host(self.host))
-        for name in ("websocket_port", "management_port", "moto_port"):
+        for name in ("websocket_port", "management_port", "moto_port", "demo_page_port"):
             port = getattr(self, name)
             if port is not None and not 0 <= port <= 65535:
                 raise ValueError(f"{name} must be between 0 and 65535, not {port}")
@@ -100,6 +108,10 @@ class StackSettings:
             raise ValueError("timeouts must be positive")
         if self.fanout_concurrency < 1 or self.route_concurrency < 1:
             raise ValueError("concurrency settings must be at least 1")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise ValueError(
+                f"log level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}"
+            )
 
     def port_after(self, offset: int, explicit: int | None) -> int:
         """An explicit port, else the WebSocket port + ``offset`` (0 stays 0: any free port)."""

@@ -10,6 +10,7 @@ import os
 import threading
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import boto3
@@ -28,6 +29,9 @@ from alexho_invoice_local.gateway.apigw_events import ApiGatewayInfo
 from alexho_invoice_local.gateway.management_api import ManagementApiServer
 from alexho_invoice_local.gateway.server import GatewayLimits, WebSocketGateway
 from alexho_invoice_local.settings import StackSettings, url_host
+from alexho_invoice_local.web.app import DemoPageApp
+from alexho_invoice_local.web.page_files import page_dir_of
+from alexho_invoice_local.web.server import DemoPageServer
 from alexho_invoice_runtime.definitions import (
     CONNECTION_EXPIRES_AT,
     CONNECTION_ID,
@@ -88,6 +92,7 @@ class LocalStack:
         self._ttl_sweeper: TtlSweeper | None = None
         self._resources: LocalResources | None = None
         self._endpoints: StackEndpoints | None = None
+        self._demo_page: DemoPageServer | None = None
 
     # --- public API ------------------------------------------------------------------------
 
@@ -140,6 +145,10 @@ class LocalStack:
         Every step runs even if an earlier one failed (failures are logged), so moto and the
         child processes never outlive the stack.
         """
+        with _logged("stopping the demo page"):
+            if self._demo_page is not None:
+                self._demo_page.stop()
+        self._demo_page = None
         with _logged("stopping the TTL sweeper"):
             if self._ttl_sweeper is not None:
                 self._ttl_sweeper.stop()
@@ -302,5 +311,15 @@ class LocalStack:
             event_log_table=resources.event_log_table,
             on_failure_queue_url=resources.on_failure_queue_url,
             pid=os.getpid(),
+            idle_timeout_seconds=settings.idle_timeout_seconds,
         )
+        if settings.demo_page:
+            self._endpoints = self._start_demo_page(self._endpoints)
         return self._endpoints
+
+    def _start_demo_page(self, endpoints: StackEndpoints) -> StackEndpoints:
+        settings = self.settings
+        app = DemoPageApp(endpoints, page_dir_of(settings.demo_page_dir))
+        self._demo_page = DemoPageServer(app)
+        port = self._demo_page.start(settings.host, settings.port_after(3, settings.demo_page_port))
+        return replace(endpoints, demo_page_url=f"http://{url_host(settings.host)}:{port}/")

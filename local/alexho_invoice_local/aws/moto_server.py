@@ -19,7 +19,7 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
-from alexho_invoice_local.ports import PortInUseError, is_address_in_use
+from alexho_invoice_local.ports import PortInUseError, ensure_port_free, is_address_in_use
 from alexho_invoice_local.process_tuning import tune_for_latency
 from alexho_invoice_local.settings import url_host
 
@@ -41,6 +41,7 @@ class MotoBackend:
 
     def start(self) -> None:
         """Start serving empty backends; raises :class:`PortInUseError` when the port is taken."""
+        ensure_port_free(_SERVICE, self._host, self._requested_port)
         if self._in_process:
             self._port = _start_thread_server(self)
         else:
@@ -63,7 +64,15 @@ class MotoBackend:
         if not parent_end.poll(_START_TIMEOUT_SECONDS):
             self.stop()
             raise RuntimeError("moto did not start in time")
-        status, value = parent_end.recv()
+        try:
+            status, value = parent_end.recv()
+        except EOFError:
+            self.stop()
+            raise RuntimeError(
+                "moto's process ended before it was ready (its error is above); a script that "
+                'starts the stack must do so under `if __name__ == "__main__":`, since each '
+                "child process imports the script again"
+            ) from None
         if status == "in-use":
             self.stop()
             raise PortInUseError(_SERVICE, self._host, self._requested_port)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alexho_invoice_local.endpoints import StackEndpoints
 from alexho_invoice_local.settings import StackSettings
+from alexho_invoice_local.web.page_files import page_dir_of, page_is_built
 
 DEMO_CUSTOMER_ID = "cust-42"
 
@@ -23,6 +24,7 @@ def ready_banner(
     lines = [
         "AlexHo Invoice Realtime — local stack is up (loopback only)",
         "",
+        *_demo_page_lines(endpoints, settings),
         f"  WebSocket URL        {endpoints.websocket_url}",
         f"  Topic ARN            {endpoints.topic_arn}",
         f"  Management API       {endpoints.callback_url}   (WEBSOCKET_CALLBACK_URL)",
@@ -48,7 +50,19 @@ def ready_banner(
         f"  alexho-local publish INVOICE_SENT --invoice-id inv-1 --customer-id "
         f"{DEMO_CUSTOMER_ID} --status SENT",
         "  alexho-local token --as admin     (fresh tokens)",
+        '  eval "$(alexho-local env)"        (point your own backend at this stack)',
         "",
-        "Press Ctrl-C to stop.",
+        "Press Ctrl-C (or run `alexho-local down`) to stop.",
     ]
     return "\n".join(lines)
+
+
+def _demo_page_lines(endpoints: StackEndpoints, settings: StackSettings) -> list[str]:
+    if endpoints.demo_page_url is None:
+        return []
+    page_dir = page_dir_of(settings.demo_page_dir)
+    if page_is_built(page_dir):
+        note = "(admin, cust-42 and cust-99 side by side)"
+    else:
+        note = f"(not built yet: run `make setup`; no index.html in {page_dir})"
+    return [f"  Demo page            {endpoints.demo_page_url}   {note}"]

@@ -1,7 +1,8 @@
 """``alexho-local listen``: connect as an admin or a customer and print frames as they arrive.
 
-Like a well-behaved client (DESIGN §5) it pings before API Gateway's idle timeout, and after a
-close it reconnects with jittered backoff and resumes from the last cursor it saw.
+Like a well-behaved client it pings within the stack's idle timeout (from the state file; API
+Gateway's is 10 minutes), and after a close it reconnects with jittered backoff and resumes from
+the last cursor it saw.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from alexho_invoice_local.cli.client import InvoiceStreamClient, StreamClosedErr
 from alexho_invoice_local.endpoints import StackEndpoints
 from alexho_invoice_local.tokens import LocalTokens
 
-#: Ping well inside API Gateway's 10-minute idle timeout.
-KEEPALIVE_SECONDS = 5 * 60.0
+#: Only a client's data messages count as activity: ping after this share of the idle timeout
+#: without one (every 5 minutes against API Gateway's 10).
+KEEPALIVE_SHARE = 0.5
 MAX_BACKOFF_SECONDS = 30.0
 
 
@@ -40,9 +42,14 @@ class ListenOptions:
 async def listen(
     endpoints: StackEndpoints, options: ListenOptions, out: TextIO | None = None
 ) -> int:
-    """Print each frame as one JSON line (to ``out``, default stdout); returns the exit code."""
+    """Print each frame as one JSON line (to ``out``, default stdout); returns the exit code.
+
+    Raises the publisher SDK's ``InvalidTokenRequestError`` before connecting when it refuses
+    to mint a token for ``options`` (e.g. a blank subject).
+    """
     out = out or sys.stdout
     tokens = LocalTokens(endpoints, ttl_seconds=300)
+    keepalive = endpoints.idle_timeout_seconds * KEEPALIVE_SHARE
     deadline = None if options.seconds is None else time.monotonic() + options.seconds
     cursor, received, backoff = options.resume_after, 0, 0.5
     while True:
@@ -50,19 +57,22 @@ async def listen(
         try:
             async with InvoiceStreamClient(endpoints.websocket_url, token) as client:
                 backoff = 0.5
+                last_sent = time.monotonic()
                 if cursor:
                     await client.send({"action": "resume", "after": cursor})
                 while True:
-                    timeout = KEEPALIVE_SECONDS
+                    now = time.monotonic()
+                    if deadline is not None and now >= deadline:
+                        return 0
+                    if now - last_sent >= keepalive:
+                        await client.send({"action": "ping"})
+                        last_sent = now
+                    timeout = last_sent + keepalive - now
                     if deadline is not None:
-                        timeout = min(timeout, deadline - time.monotonic())
-                        if timeout <= 0:
-                            return 0
+                        timeout = min(timeout, deadline - now)
                     try:
                         received_frame = await client.next_frame(timeout)
                     except TimeoutError:
-                        if deadline is None or time.monotonic() < deadline:
-                            await client.send({"action": "ping"})
                         continue
                     frame = received_frame.frame
                     print(json.dumps(frame, ensure_ascii=False), file=out, flush=True)
@@ -84,3 +94,5 @@ async def listen(
             )
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             await asyncio.sleep(pause)
+            if deadline is not None and time.monotonic() >= deadline:
+                return 0

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import boto3
 
 from alexho_invoice_local.aws.clients import client_args
 from alexho_invoice_local.endpoints import StackEndpoints
 
-COMMAND = "redrive"
-
-
-def add_redrive_parser(commands: Any) -> None:
-    """Register the subcommand on ``build_parser()``'s subparsers."""
-    commands.add_parser(
-        COMMAND,
-        help="publish the valid events of the on-failure queue back to the topic",
-        description="Publish the valid events held in the on-failure queue back to the topic "
-        "and delete them from the queue; the others stay there, each with a one-line reason.",
-    )
+#: The subcommand's one-line help.
+REDRIVE_SUMMARY = "publish the valid events of the on-failure queue back to the topic"
 
 
 def run_redrive(endpoints: StackEndpoints) -> int:

@@ -1,0 +1,774 @@
+/**
+ * `AlexHoWebSocketClient`: the WebSocket protocol of AlexHo Invoice Realtime for any framework,
+ * in browsers and in Node 22+ (global `WebSocket`). No runtime dependency, nothing touched at
+ * import time.
+ *
+ * What it does for the application: a fresh token for every connection attempt, reconnects with
+ * jittered backoff, `ping` with a `pong` deadline, token refresh before a JWT expires, a gapless
+ * handover to a new connection before API Gateway's 2-hour cap, `resume` from the last cursor
+ * after every reconnect, and de-duplication of events by `id`.
+ */
+import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { RecentIds } from './dedup.js';
+import type { ParsedFrame } from './frames.js';
+import { tokenExpiryMs } from './jwt.js';
+import { CLOSE_CODES, Link, type LinkEnd, type WebSocketConstructor } from './link.js';
+import { Listeners } from './listeners.js';
+import { SUBPROTOCOL, type InvoiceEvent, type InvoiceEventType, type ResumeEndFrame } from './types.js';
+
+export type { WebSocketConstructor } from './link.js';
+
+/**
+ * `idle` before `connect()`; `connecting` during the first attempt; `open`; `reconnecting` from
+ * the first failed attempt or lost connection until a connection opens; `closed` after `close()`.
+ */
+export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/**
+ * - `unauthorized`: handshakes failed several times in a row (a refused token, or no server to
+ *   answer: a browser cannot tell the two apart), or `getToken()` failed;
+ * - `unavailable`: connections closed soon after opening, several times in a row;
+ * - `protocol`: the server did not echo the subprotocol;
+ * - `server`: the server answered an `error` frame (the connection stays);
+ * - `token`: `getToken()` threw or returned something that is not a non-empty string.
+ */
+export type RealtimeErrorCode = 'unauthorized' | 'unavailable' | 'protocol' | 'server' | 'token';
+
+/** An error the client reports in `lastError`; its message never contains a token. */
+export class AlexHoRealtimeError extends Error {
+  override readonly name = 'AlexHoRealtimeError';
+
+  constructor(
+    readonly code: RealtimeErrorCode,
+    message: string,
+    /** For `server` errors: the code of the `error` frame. */
+    readonly serverCode?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Where the browser's `online`/`offline` and `visibilitychange` events come from. */
+export interface BrowserSignals {
+  /** Fires `online` and `offline` (default: `window`). */
+  window?: EventTarget;
+  /** Fires `visibilitychange` and has `visibilityState` (default: `document`). */
+  document?: EventTarget & { visibilityState?: string };
+  /** Whether the network is up (default: `navigator.onLine`). */
+  isOnline?: () => boolean;
+}
+
+export interface AlexHoClientOptions {
+  /** The WebSocket URL: `wss://{api-id}.execute-api.{region}.amazonaws.com/{stage}`. */
+  url: string;
+  /** Called before every connection attempt (and token refresh); connect tokens are short-lived. */
+  getToken: () => string | Promise<string>;
+  /**
+   * `subprotocol` (default) offers `['alexho-invoice.v1', token]`; `query` appends `?token=` for
+   * clients that cannot set subprotocols (the token then shows in URLs and access logs).
+   */
+  tokenTransport?: 'subprotocol' | 'query';
+  /** Backoff between reconnects (default: up to 1 s, doubling, at most 30 s). */
+  backoff?: Partial<BackoffPolicy>;
+  /** Backoff in an `unauthorized`/`unavailable` state (default: up to 10 s, doubling, at most 5 min). */
+  errorBackoff?: Partial<BackoffPolicy>;
+  /** A connection open this long resets the backoff and the error state (default 30 s). */
+  stableAfterMs?: number;
+  /** A close within this time of opening counts as an early close (default 5 s). */
+  earlyCloseMs?: number;
+  /** Consecutive failed handshakes or early closes before the error state (default 3). */
+  failureThreshold?: number;
+  /** Ping interval, well inside API Gateway's 10-minute idle limit (default 4 min). */
+  pingIntervalMs?: number;
+  /** A `pong` later than this marks the connection dead (default 10 s). */
+  pongTimeoutMs?: number;
+  /** A handshake longer than this fails (default 15 s). */
+  handshakeTimeoutMs?: number;
+  /** Age at which the client moves to a new connection, before the 2-hour cap (default 110 min). */
+  maxConnectionAgeMs?: number;
+  /** How long before a JWT's `exp` to send `refresh` (default 15 s). */
+  refreshMarginMs?: number;
+  /** A `refresh` unanswered this long leads to a handover (default 10 s). */
+  refreshTimeoutMs?: number;
+  /** How many recent event ids are kept for de-duplication (default 1000). */
+  dedupCapacity?: number;
+  /** Random numbers in [0, 1) for the jitter (default `Math.random`). */
+  random?: () => number;
+  /** The WebSocket class (default: the global `WebSocket`). */
+  WebSocket?: WebSocketConstructor;
+  /** Browser signals to follow; `false` to ignore them (default: `window` and `document` if present). */
+  browserSignals?: BrowserSignals | false;
+}
+
+/** Delivery details of an event. */
+export interface EventMeta {
+  cursor: string;
+}
+
+export type EventListener = (event: InvoiceEvent, meta: EventMeta) => void;
+export type StatusListener = (status: ConnectionStatus, error: AlexHoRealtimeError | undefined) => void;
+/** A frame that was ignored: not JSON, not the contract, or of a type this client does not know. */
+export type IgnoredListener = (ignored: { kind: 'malformed' | 'unknown'; problem: string }) => void;
+export type ResumeListener = (resumeEnd: ResumeEndFrame) => void;
+
+/** Counters of what the client ignored or did. */
+export interface ClientStats {
+  malformedFrames: number;
+  unknownFrames: number;
+  duplicateEvents: number;
+  errorFrames: number;
+  /** Connection attempts after the first. */
+  reconnects: number;
+  /** Completed handovers to a new connection (max age, refused or unanswered refresh). */
+  handovers: number;
+  /** Tokens refreshed on an open connection. */
+  refreshes: number;
+}
+
+const DEFAULTS = {
+  tokenTransport: 'subprotocol',
+  stableAfterMs: 30_000,
+  earlyCloseMs: 5_000,
+  failureThreshold: 3,
+  pingIntervalMs: 240_000,
+  pongTimeoutMs: 10_000,
+  handshakeTimeoutMs: 15_000,
+  maxConnectionAgeMs: 110 * 60_000,
+  refreshMarginMs: 15_000,
+  refreshTimeoutMs: 10_000,
+  dedupCapacity: 1000,
+} as const;
+const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1_000, capMs: 30_000 };
+const DEFAULT_ERROR_BACKOFF: BackoffPolicy = { baseMs: 10_000, capMs: 300_000 };
+/** A refresh is never planned sooner than this, whatever the token says. */
+const MIN_REFRESH_DELAY_MS = 1_000;
+/** The `error` code that answers a `refresh` with no. */
+const REFRESH_REFUSED = 'refresh-refused';
+/** The `error` code of a server that predates `refresh` (and does not close expired connections). */
+const UNKNOWN_ACTION = 'unknown-action';
+
+type Timer = ReturnType<typeof setTimeout>;
+
+/** The next reconnect: its number since the last stable connection, its delay and when it fires. */
+export interface RetryPlan {
+  attempt: number;
+  delayMs: number;
+  /** Epoch ms. */
+  at: number;
+}
+
+interface PendingRefresh {
+  link: Link;
+  token: string;
+  deadline: Timer;
+}
+
+/** A WebSocket client for invoice events. */
+export class AlexHoWebSocketClient {
+  readonly #url: string;
+  readonly #getToken: () => string | Promise<string>;
+  readonly #settings: Required<
+    Omit<
+      AlexHoClientOptions,
+      'url' | 'getToken' | 'backoff' | 'errorBackoff' | 'browserSignals' | 'WebSocket' | 'random'
+    >
+  >;
+  readonly #backoff: BackoffPolicy;
+  readonly #errorBackoff: BackoffPolicy;
+  readonly #random: () => number;
+  readonly #WebSocket: WebSocketConstructor | undefined;
+  readonly #signals: BrowserSignals | false | undefined;
+
+  #status: ConnectionStatus = 'idle';
+  #lastError: AlexHoRealtimeError | undefined;
+  #lastEventAt: number | undefined;
+  #cursor: string | undefined;
+  readonly #recent: RecentIds;
+  readonly #stats: ClientStats = {
+    malformedFrames: 0,
+    unknownFrames: 0,
+    duplicateEvents: 0,
+    errorFrames: 0,
+    reconnects: 0,
+    handovers: 0,
+    refreshes: 0,
+  };
+
+  /** The connection in use (open or still opening). */
+  #current: Link | undefined;
+  /** The connection being handed over to, while `#current` still delivers. */
+  #next: Link | undefined;
+  /** Incremented to cancel an attempt that is waiting for its token. */
+  #attemptSerial = 0;
+  #opening = false;
+  #handoverOpening = false;
+  #attempt = 0;
+  #handoverAttempt = 0;
+  #refusals = 0;
+  #earlyCloses = 0;
+  #errorState: 'unauthorized' | 'unavailable' | undefined;
+  #reconnectTimer: Timer | undefined;
+  #stableTimer: Timer | undefined;
+  #ageTimer: Timer | undefined;
+  #refreshTimer: Timer | undefined;
+  #handoverTimer: Timer | undefined;
+  #pendingRefresh: PendingRefresh | undefined;
+  #refreshUnsupported = false;
+  #offline = false;
+  #retry: RetryPlan | undefined;
+  #removeSignalListeners: (() => void) | undefined;
+
+  readonly #eventListeners = new Listeners<[InvoiceEvent, EventMeta]>();
+  readonly #statusListeners = new Listeners<[ConnectionStatus, AlexHoRealtimeError | undefined]>();
+  readonly #ignoredListeners = new Listeners<[{ kind: 'malformed' | 'unknown'; problem: string }]>();
+  readonly #resumeListeners = new Listeners<[ResumeEndFrame]>();
+
+  constructor(options: AlexHoClientOptions) {
+    if (typeof options.url !== 'string' || !/^wss?:\/\//i.test(options.url)) {
+      throw new TypeError('AlexHoWebSocketClient: url must be a ws:// or wss:// URL');
+    }
+    if (typeof options.getToken !== 'function') {
+      throw new TypeError('AlexHoWebSocketClient: getToken must be a function returning a token');
+    }
+    this.#url = options.url;
+    this.#getToken = options.getToken;
+    this.#settings = {
+      tokenTransport: options.tokenTransport ?? DEFAULTS.tokenTransport,
+      stableAfterMs: options.stableAfterMs ?? DEFAULTS.stableAfterMs,
+      earlyCloseMs: options.earlyCloseMs ?? DEFAULTS.earlyCloseMs,
+      failureThreshold: options.failureThreshold ?? DEFAULTS.failureThreshold,
+      pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
+      pongTimeoutMs: options.pongTimeoutMs ?? DEFAULTS.pongTimeoutMs,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
+      maxConnectionAgeMs: options.maxConnectionAgeMs ?? DEFAULTS.maxConnectionAgeMs,
+      refreshMarginMs: options.refreshMarginMs ?? DEFAULTS.refreshMarginMs,
+      refreshTimeoutMs: options.refreshTimeoutMs ?? DEFAULTS.refreshTimeoutMs,
+      dedupCapacity: options.dedupCapacity ?? DEFAULTS.dedupCapacity,
+    };
+    this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.#errorBackoff = { ...DEFAULT_ERROR_BACKOFF, ...options.errorBackoff };
+    this.#random = options.random ?? Math.random;
+    this.#WebSocket = options.WebSocket;
+    this.#signals = options.browserSignals;
+    this.#recent = new RecentIds(this.#settings.dedupCapacity);
+  }
+
+  // ---- State for UIs ---------------------------------------------------------------------------
+
+  get status(): ConnectionStatus {
+    return this.#status;
+  }
+
+  /** The last error, cleared once a connection has stayed up (`stableAfterMs`). */
+  get lastError(): AlexHoRealtimeError | undefined {
+    return this.#lastError;
+  }
+
+  /** When the last new event arrived (epoch ms). */
+  get lastEventAt(): number | undefined {
+    return this.#lastEventAt;
+  }
+
+  /** The cursor of the newest event frame received; the next `resume` starts after it. */
+  get cursor(): string | undefined {
+    return this.#cursor;
+  }
+
+  get stats(): Readonly<ClientStats> {
+    return { ...this.#stats };
+  }
+
+  /** The pending reconnect while the client waits to retry (for "retrying in 5 s"). */
+  get retry(): RetryPlan | undefined {
+    return this.#retry;
+  }
+
+  /** How many sockets are open or opening (2 only during a handover). */
+  get socketCount(): number {
+    return (this.#current === undefined ? 0 : 1) + (this.#next === undefined ? 0 : 1);
+  }
+
+  // ---- Subscriptions ---------------------------------------------------------------------------
+
+  /** Every new event (after de-duplication). Returns the unsubscribe function. */
+  subscribe(listener: EventListener): () => void {
+    return this.#eventListeners.add(listener);
+  }
+
+  /** New events of one type. */
+  subscribeType<T extends InvoiceEventType>(
+    type: T,
+    listener: (event: InvoiceEvent<T>, meta: EventMeta) => void,
+  ): () => void {
+    return this.#eventListeners.add((event, meta) => {
+      if (event.type === type) listener(event as InvoiceEvent<T>, meta);
+    });
+  }
+
+  /** New events of one invoice. */
+  subscribeInvoice(invoiceId: string, listener: EventListener): () => void {
+    return this.#eventListeners.add((event, meta) => {
+      if (event.data.invoiceId === invoiceId) listener(event, meta);
+    });
+  }
+
+  /** Status and error changes. */
+  onStatus(listener: StatusListener): () => void {
+    return this.#statusListeners.add(listener);
+  }
+
+  /** Frames that were ignored (also counted in `stats`). */
+  onIgnored(listener: IgnoredListener): () => void {
+    return this.#ignoredListeners.add(listener);
+  }
+
+  /** The end of each `resume`; `truncated: true` means events may be missing (refetch state). */
+  onResume(listener: ResumeListener): () => void {
+    return this.#resumeListeners.add(listener);
+  }
+
+  // ---- Lifecycle -------------------------------------------------------------------------------
+
+  /** Starts connecting; later calls do nothing. Throws after `close()`. */
+  connect(): void {
+    if (this.#status === 'closed') throw new Error('AlexHoWebSocketClient: closed for good; create a new client');
+    if (this.#status !== 'idle') return;
+    this.#listenToSignals();
+    this.#setStatus('connecting');
+    void this.#openCurrent();
+  }
+
+  /** Closes every socket, cancels every timer and stops for good. */
+  close(): void {
+    if (this.#status === 'closed') return;
+    this.#attemptSerial++;
+    this.#removeSignalListeners?.();
+    this.#removeSignalListeners = undefined;
+    this.#clearConnectionTimers();
+    clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#handoverTimer);
+    this.#reconnectTimer = this.#handoverTimer = undefined;
+    this.#retry = undefined;
+    this.#current?.close(CLOSE_CODES.normal, 'client closed');
+    this.#next?.close(CLOSE_CODES.normal, 'client closed');
+    this.#current = this.#next = undefined;
+    this.#setStatus('closed');
+  }
+
+  // ---- Opening sockets -------------------------------------------------------------------------
+
+  async #token(): Promise<string> {
+    let token: unknown;
+    try {
+      token = await this.#getToken();
+    } catch {
+      throw new AlexHoRealtimeError('token', 'getToken() failed');
+    }
+    if (typeof token !== 'string' || token.length === 0) {
+      throw new AlexHoRealtimeError('token', 'getToken() must return a non-empty string');
+    }
+    return token;
+  }
+
+  #createLink(token: string): Link {
+    const WebSocketClass = this.#WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (WebSocketClass === undefined) {
+      throw new AlexHoRealtimeError('unavailable', 'no WebSocket implementation (Node 22+ or a browser is needed)');
+    }
+    const query = this.#settings.tokenTransport === 'query';
+    const url = query
+      ? `${this.#url}${this.#url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`
+      : this.#url;
+    const ws = new WebSocketClass(url, query ? [SUBPROTOCOL] : [SUBPROTOCOL, token]);
+    return new Link(ws, token, this.#linkHandlers, {
+      pingIntervalMs: this.#settings.pingIntervalMs,
+      pongTimeoutMs: this.#settings.pongTimeoutMs,
+      handshakeTimeoutMs: this.#settings.handshakeTimeoutMs,
+    });
+  }
+
+  /** Opens the connection in use; only when there is none. */
+  async #openCurrent(): Promise<void> {
+    if (this.#current !== undefined || this.#opening) return;
+    const serial = ++this.#attemptSerial;
+    this.#opening = true;
+    let link: Link;
+    try {
+      const token = await this.#token();
+      if (serial !== this.#attemptSerial || this.#status === 'closed' || this.#current !== undefined) return;
+      link = this.#createLink(token);
+    } catch (error) {
+      if (serial !== this.#attemptSerial || this.#status === 'closed') return;
+      this.#refusals++;
+      this.#setError(asRealtimeError(error));
+      this.#updateErrorState();
+      this.#scheduleReconnect();
+      return;
+    } finally {
+      if (serial === this.#attemptSerial) this.#opening = false;
+    }
+    this.#current = link;
+  }
+
+  /** Opens the next connection of a handover while the current one keeps delivering. */
+  async #openNext(): Promise<void> {
+    if (this.#next !== undefined || this.#handoverOpening || this.#current?.isOpen !== true) return;
+    const current = this.#current;
+    this.#handoverOpening = true;
+    try {
+      const token = await this.#token();
+      if (this.#status === 'closed' || this.#current !== current || this.#next !== undefined) return;
+      this.#next = this.#createLink(token);
+    } catch (error) {
+      if (this.#status === 'closed') return;
+      this.#setError(asRealtimeError(error));
+      this.#scheduleHandoverRetry();
+    } finally {
+      this.#handoverOpening = false;
+    }
+  }
+
+  readonly #linkHandlers = {
+    onOpen: (link: Link) => this.#linkOpened(link),
+    onFrame: (link: Link, parsed: ParsedFrame) => this.#frameReceived(link, parsed),
+    onEnd: (link: Link, end: LinkEnd) => this.#linkEnded(link, end),
+  };
+
+  #linkOpened(link: Link): void {
+    if (link === this.#next) {
+      // Handover: catch up on the new socket; the old one closes at the end of the resume, or
+      // after a pong's deadline without one (both sockets receive live events meanwhile).
+      if (this.#cursor === undefined || !link.send({ action: 'resume', after: this.#cursor })) {
+        this.#completeHandover();
+      } else {
+        this.#handoverTimer = setTimeout(() => this.#completeHandover(), this.#settings.pongTimeoutMs);
+      }
+      return;
+    }
+    if (link !== this.#current) return;
+    this.#refusals = 0;
+    if (this.#errorState === 'unauthorized') this.#errorState = undefined;
+    if (
+      this.#lastError?.code === 'unauthorized' ||
+      this.#lastError?.code === 'token' ||
+      this.#lastError?.code === 'protocol'
+    ) {
+      this.#lastError = undefined;
+    }
+    this.#startConnectionTimers(link);
+    this.#setStatus('open');
+    if (this.#cursor !== undefined) link.send({ action: 'resume', after: this.#cursor });
+  }
+
+  #linkEnded(link: Link, end: LinkEnd): void {
+    if (this.#status === 'closed') return;
+    if (link === this.#next) {
+      this.#next = undefined;
+      this.#scheduleHandoverRetry();
+      return;
+    }
+    if (link !== this.#current) return;
+    this.#current = undefined;
+    this.#clearConnectionTimers();
+    if (end.reason === 'subprotocol-missing') {
+      this.#setError(new AlexHoRealtimeError('protocol', `the server did not accept the ${SUBPROTOCOL} subprotocol`));
+    }
+    if (!end.opened) {
+      this.#refusals++;
+    } else if (link.openedAt !== undefined && Date.now() - link.openedAt < this.#settings.earlyCloseMs) {
+      this.#earlyCloses++;
+    }
+    this.#updateErrorState();
+    if (this.#next !== undefined) {
+      // A handover was under way: its socket takes over (it resumes from the cursor when open).
+      const next = this.#next;
+      this.#next = undefined;
+      this.#current = next;
+      if (next.isOpen) {
+        this.#startConnectionTimers(next);
+        this.#stats.handovers++;
+        this.#setStatus('open');
+      } else {
+        this.#setStatus('reconnecting');
+      }
+      return;
+    }
+    this.#setStatus('reconnecting');
+    this.#scheduleReconnect();
+  }
+
+  #updateErrorState(): void {
+    const threshold = this.#settings.failureThreshold;
+    if (this.#refusals >= threshold) {
+      this.#errorState = 'unauthorized';
+      if (this.#lastError?.code !== 'token' && this.#lastError?.code !== 'protocol') {
+        this.#setError(
+          new AlexHoRealtimeError(
+            'unauthorized',
+            `${this.#refusals} connection attempts in a row were refused or failed before opening (check the token and the URL)`,
+          ),
+        );
+      }
+    } else if (this.#earlyCloses >= threshold) {
+      this.#errorState = 'unavailable';
+      this.#setError(
+        new AlexHoRealtimeError('unavailable', `${this.#earlyCloses} connections in a row closed soon after opening`),
+      );
+    }
+  }
+
+  #scheduleReconnect(): void {
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    if (this.#status === 'closed') return;
+    this.#setStatus('reconnecting');
+    if (this.#offline) return;
+    const policy = this.#errorState === undefined ? this.#backoff : this.#errorBackoff;
+    const delay = backoffDelay(policy, this.#attempt, this.#random);
+    this.#retry = { attempt: this.#attempt, delayMs: delay, at: Date.now() + delay };
+    this.#attempt++;
+    this.#reconnectTimer = setTimeout(() => this.#reconnectNow(), delay);
+  }
+
+  #reconnectNow(): void {
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    this.#retry = undefined;
+    if (this.#status === 'closed' || this.#current !== undefined || this.#opening) return;
+    this.#stats.reconnects++;
+    void this.#openCurrent();
+  }
+
+  // ---- Per-connection timers: stable, max age, refresh -----------------------------------------
+
+  #startConnectionTimers(link: Link): void {
+    this.#clearConnectionTimers();
+    const openedAt = link.openedAt ?? Date.now();
+    const stableIn = Math.max(0, openedAt + this.#settings.stableAfterMs - Date.now());
+    this.#stableTimer = setTimeout(() => {
+      this.#attempt = 0;
+      this.#earlyCloses = 0;
+      this.#refusals = 0;
+      this.#errorState = undefined;
+      if (this.#lastError !== undefined) this.#setError(undefined);
+    }, stableIn);
+    const handoverIn = Math.max(0, openedAt + this.#settings.maxConnectionAgeMs - Date.now());
+    this.#ageTimer = setTimeout(() => this.#startHandover(), handoverIn);
+    this.#scheduleRefresh(link, tokenExpiryMs(link.token));
+  }
+
+  #clearConnectionTimers(): void {
+    clearTimeout(this.#stableTimer);
+    clearTimeout(this.#ageTimer);
+    clearTimeout(this.#refreshTimer);
+    this.#stableTimer = this.#ageTimer = this.#refreshTimer = undefined;
+    if (this.#pendingRefresh !== undefined) {
+      clearTimeout(this.#pendingRefresh.deadline);
+      this.#pendingRefresh = undefined;
+    }
+  }
+
+  #scheduleRefresh(link: Link, expiresAtMs: number | undefined): void {
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = undefined;
+    if (expiresAtMs === undefined || this.#refreshUnsupported) return;
+    const delay = Math.max(MIN_REFRESH_DELAY_MS, expiresAtMs - this.#settings.refreshMarginMs - Date.now());
+    this.#refreshTimer = setTimeout(() => void this.#refresh(link), delay);
+  }
+
+  async #refresh(link: Link): Promise<void> {
+    this.#refreshTimer = undefined;
+    let token: string;
+    try {
+      token = await this.#token();
+    } catch (error) {
+      if (link !== this.#current || this.#status === 'closed') return;
+      this.#setError(asRealtimeError(error));
+      this.#startHandover();
+      return;
+    }
+    if (link !== this.#current || !link.isOpen || this.#pendingRefresh !== undefined) return;
+    if (!link.send({ action: 'refresh', token })) return;
+    const deadline = setTimeout(() => {
+      this.#pendingRefresh = undefined;
+      this.#startHandover();
+    }, this.#settings.refreshTimeoutMs);
+    this.#pendingRefresh = { link, token, deadline };
+  }
+
+  // ---- Handover --------------------------------------------------------------------------------
+
+  #startHandover(): void {
+    clearTimeout(this.#handoverTimer);
+    this.#handoverTimer = undefined;
+    if (this.#status === 'closed') return;
+    void this.#openNext();
+  }
+
+  #scheduleHandoverRetry(): void {
+    clearTimeout(this.#handoverTimer);
+    if (this.#status === 'closed') return;
+    const delay = backoffDelay(this.#backoff, this.#handoverAttempt, this.#random);
+    this.#handoverAttempt++;
+    this.#handoverTimer = setTimeout(() => this.#startHandover(), delay);
+  }
+
+  #completeHandover(): void {
+    const next = this.#next;
+    if (next === undefined || !next.isOpen) return;
+    clearTimeout(this.#handoverTimer);
+    this.#handoverTimer = undefined;
+    const old = this.#current;
+    this.#next = undefined;
+    this.#current = next;
+    this.#handoverAttempt = 0;
+    this.#stats.handovers++;
+    old?.close(CLOSE_CODES.normal, 'handover');
+    this.#startConnectionTimers(next);
+    this.#setStatus('open');
+  }
+
+  // ---- Frames ----------------------------------------------------------------------------------
+
+  #frameReceived(link: Link, parsed: ParsedFrame): void {
+    if (this.#status === 'closed') return;
+    if (parsed.kind !== 'frame') {
+      if (parsed.cursor !== undefined) this.#advanceCursor(parsed.cursor);
+      if (parsed.kind === 'malformed') this.#stats.malformedFrames++;
+      else this.#stats.unknownFrames++;
+      this.#ignoredListeners.emit({ kind: parsed.kind, problem: parsed.problem });
+      return;
+    }
+    const frame = parsed.frame;
+    switch (frame.type) {
+      case 'event':
+        this.#advanceCursor(frame.cursor);
+        if (!this.#recent.add(frame.event.id)) {
+          this.#stats.duplicateEvents++;
+          return;
+        }
+        this.#lastEventAt = Date.now();
+        this.#eventListeners.emit(frame.event, { cursor: frame.cursor });
+        return;
+      case 'resume-end':
+        this.#advanceCursor(frame.cursor);
+        if (frame.more) {
+          link.send({ action: 'resume', after: frame.cursor });
+          return;
+        }
+        this.#resumeListeners.emit(frame);
+        if (link === this.#next) this.#completeHandover();
+        return;
+      case 'refreshed': {
+        const pending = this.#pendingRefresh;
+        if (pending === undefined || pending.link !== link) return;
+        clearTimeout(pending.deadline);
+        this.#pendingRefresh = undefined;
+        link.token = pending.token;
+        this.#stats.refreshes++;
+        this.#scheduleRefresh(link, frame.expiresAt * 1000);
+        return;
+      }
+      case 'error': {
+        this.#stats.errorFrames++;
+        const pending = this.#pendingRefresh;
+        if (
+          pending !== undefined &&
+          pending.link === link &&
+          (frame.code === REFRESH_REFUSED || frame.code === UNKNOWN_ACTION)
+        ) {
+          clearTimeout(pending.deadline);
+          this.#pendingRefresh = undefined;
+          if (frame.code === REFRESH_REFUSED) {
+            this.#startHandover();
+          } else {
+            // No refresh on this server, and no expiry enforcement either: stop refreshing. If it
+            // closes the connection after all, the client reconnects and resumes as after any drop.
+            this.#refreshUnsupported = true;
+          }
+          return;
+        }
+        if (link === this.#next) {
+          // The new socket could not resume. Both sockets have been receiving live events since
+          // it opened, so the old one has delivered everything before that: no gap either way.
+          this.#completeHandover();
+        }
+        this.#setError(new AlexHoRealtimeError('server', `the server answered: ${frame.code}`, frame.code));
+        return;
+      }
+      case 'pong':
+        return;
+    }
+  }
+
+  #advanceCursor(cursor: string): void {
+    // Cursors sort in arrival order (a 13-digit time first), so the largest is the newest.
+    if (this.#cursor === undefined || cursor > this.#cursor) this.#cursor = cursor;
+  }
+
+  // ---- Browser signals -------------------------------------------------------------------------
+
+  #listenToSignals(): void {
+    if (this.#signals === false) return;
+    const scope = globalThis as {
+      window?: EventTarget;
+      document?: EventTarget & { visibilityState?: string };
+      navigator?: { onLine?: boolean };
+    };
+    const target = this.#signals?.window ?? scope.window;
+    const doc = this.#signals?.document ?? scope.document;
+    const isOnline = this.#signals?.isOnline ?? (() => scope.navigator?.onLine !== false);
+    this.#offline = !isOnline();
+    const onOffline = (): void => {
+      this.#offline = true;
+      // Stop reconnecting; an open socket is checked rather than dropped (the signal can be wrong).
+      clearTimeout(this.#reconnectTimer);
+      this.#reconnectTimer = undefined;
+      this.#retry = undefined;
+      this.#current?.checkAlive();
+    };
+    const onOnline = (): void => {
+      this.#offline = false;
+      this.#wakeUp();
+    };
+    const onVisibility = (): void => {
+      if (doc?.visibilityState === undefined || doc.visibilityState === 'visible') this.#wakeUp();
+    };
+    target?.addEventListener('offline', onOffline);
+    target?.addEventListener('online', onOnline);
+    doc?.addEventListener('visibilitychange', onVisibility);
+    this.#removeSignalListeners = () => {
+      target?.removeEventListener('offline', onOffline);
+      target?.removeEventListener('online', onOnline);
+      doc?.removeEventListener('visibilitychange', onVisibility);
+    };
+  }
+
+  /** Back online or in the foreground: check the open socket, or reconnect without waiting. */
+  #wakeUp(): void {
+    if (this.#status === 'closed' || this.#status === 'idle') return;
+    if (this.#current?.isOpen === true) {
+      this.#current.checkAlive();
+    } else if (this.#current === undefined && !this.#opening) {
+      this.#reconnectNow();
+    }
+  }
+
+  // ---- Status ----------------------------------------------------------------------------------
+
+  #setStatus(status: ConnectionStatus): void {
+    if (status === this.#status) return;
+    this.#status = status;
+    this.#statusListeners.emit(status, this.#lastError);
+  }
+
+  #setError(error: AlexHoRealtimeError | undefined): void {
+    this.#lastError = error;
+    this.#statusListeners.emit(this.#status, error);
+  }
+}
+
+function asRealtimeError(error: unknown): AlexHoRealtimeError {
+  if (error instanceof AlexHoRealtimeError) return error;
+  return new AlexHoRealtimeError('unavailable', error instanceof Error ? error.message : 'the connection failed');
+}
