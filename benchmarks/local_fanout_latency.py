@@ -64,7 +64,12 @@ class Listener:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    return build_parser(__doc__.splitlines()[0]).parse_args()
+
+
+def build_parser(description: str) -> argparse.ArgumentParser:
+    """The load's options (shared with ``local_fanout_faults``)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument(
         "--admins", type=int, default=20, help="of --clients; the rest are customers"
@@ -89,7 +94,7 @@ def parse_args() -> argparse.Namespace:
         default=[],
         help="extra `alexho-local up` argument, e.g. --stack-arg=--env=FANOUT_WORKERS=8",
     )
-    return parser.parse_args()
+    return parser
 
 
 def raise_open_file_limit(needed: int) -> None:

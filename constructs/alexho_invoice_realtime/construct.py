@@ -426,7 +426,7 @@ class AlexHoInvoiceRealtime(Construct):
         )
         for table in (self.revocations_table, connections):
             if table.encryption_key is not None:
-                table.encryption_key.grant_encrypt_decrypt(grantee)
+                grant_decrypt_via(table.encryption_key, grantee, "dynamodb")
         return grant
 
     # --- internals ----------------------------------------------------------------------------

@@ -119,6 +119,12 @@ class LocalStack:
         return _running_part(self._worker)
 
     @property
+    def containers(self) -> ProcessContainers | None:
+        """The fan-out's containers (``None`` when invocations run in threads)."""
+        _running_part(self._worker)
+        return self._containers
+
+    @property
     def ttl_sweeper(self) -> TtlSweeper:
         """Deletes expired items from the tables (DynamoDB TTL)."""
         return _running_part(self._ttl_sweeper)

@@ -29,7 +29,12 @@ def test_the_construct_creates_one_rotating_key(dev: StackAndTemplate) -> None:
 
 
 @pytest.mark.parametrize(
-    "table_name", ["alexHoWebSocketConnections-dev", "alexHoInvoiceEventLog-dev"]
+    "table_name",
+    [
+        "alexHoWebSocketConnections-dev",
+        "alexHoInvoiceEventLog-dev",
+        "alexHoWebSocketRevocations-dev",
+    ],
 )
 def test_tables_are_encrypted_with_the_key(dev: StackAndTemplate, table_name: str) -> None:
     stack, template = dev
@@ -151,10 +156,17 @@ def test_key_policy_lets_senders_of_this_account_encrypt(
 @pytest.mark.parametrize(
     ("function_key", "grants"),
     [
-        ("authorizer", {"secretsmanager": "kms:Decrypt"}),
+        # Token verifiers read the signing key and the revocations table.
+        (
+            "authorizer",
+            {"secretsmanager": "kms:Decrypt", "dynamodb": ["kms:Decrypt", "kms:DescribeKey"]},
+        ),
         ("connect", {"dynamodb": ["kms:Decrypt", "kms:DescribeKey"]}),
         ("disconnect", {"dynamodb": ["kms:Decrypt", "kms:DescribeKey"]}),
-        ("default", {"dynamodb": ["kms:Decrypt", "kms:DescribeKey"]}),
+        (
+            "default",
+            {"secretsmanager": "kms:Decrypt", "dynamodb": ["kms:Decrypt", "kms:DescribeKey"]},
+        ),
         (
             "send_invoice_update",
             {

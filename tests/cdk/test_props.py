@@ -185,6 +185,8 @@ def test_jwks_mode_configures_the_authorizer_without_a_secret(stack: Stack) -> N
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "dynamodb:BatchGetItem",  # revocations, by key
+        "kms:Decrypt",  # the revocations table's key, through DynamoDB only
+        "kms:DescribeKey",
     }
 
 

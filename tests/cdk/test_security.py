@@ -593,6 +593,7 @@ def test_authorizer_can_only_read_its_secret(dev: StackAndTemplate) -> None:
         "logs:PutLogEvents",
         "secretsmanager:GetSecretValue",
         "kms:Decrypt",
+        "kms:DescribeKey",  # the revocations table's key, through DynamoDB only
         "dynamodb:BatchGetItem",  # revocations, by key
     }
     (secret_statement,) = [s for s in statements if s["Action"] == "secretsmanager:GetSecretValue"]

@@ -193,6 +193,7 @@ def test_grant_revoke_is_least_privilege(stack: Stack) -> None:
         "dynamodb:Query",
         "dynamodb:DeleteItem",
         "execute-api:ManageConnections",
+        "['kms:Decrypt', 'kms:DescribeKey']",  # the tables' key, through DynamoDB only
     }
     assert by_action["dynamodb:PutItem"] == stack.resolve(construct.revocations_table.table_arn)
     assert by_action["dynamodb:Query"] == [

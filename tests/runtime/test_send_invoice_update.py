@@ -13,6 +13,7 @@ from alexho_invoice_runtime.event_log import EventLog, is_cursor
 from alexho_invoice_runtime.fanout.sns_records import MalformedEventError
 from alexho_invoice_runtime.handlers import send_invoice_update
 from tests.runtime.conftest import AwsTables
+from tests.runtime.events import sns_event
 from tests.runtime.fake_management_api import ManagementEndpoint
 from tests.runtime.fanout_support import (
     add_connections,
@@ -236,3 +237,41 @@ def test_malformed_event_is_counted_in_metrics(
     # THEN the invocation's EMF document counts one malformed event
     [emf] = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"_aws"' in x]
     assert emf["Malformed"] == 1
+
+
+def test_deeply_nested_json_is_malformed_not_a_recursion_error(
+    aws: AwsTables,
+    management_endpoint: ManagementEndpoint,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN a message of 5,000 nested arrays
+    # WHEN the handler reads it
+    with pytest.raises(MalformedEventError, match="nested too deeply"):
+        invoke("[" * 5000 + "]" * 5000)
+    # THEN it took the malformed path: counted, nothing posted
+    [emf] = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"_aws"' in x]
+    assert emf["Malformed"] == 1
+    assert management_endpoint.recipients() == []
+
+
+@pytest.mark.parametrize(
+    ("attributes", "problem"),
+    [
+        ({"customerId": {"Type": "Number", "Value": "42"}}, "customerId: must be of type String"),
+        ({"eventType": {"Type": "String", "Value": "INVOICE_PAID"}}, "eventType: must equal"),
+    ],
+)
+def test_a_message_attribute_that_contradicts_the_envelope_is_malformed(
+    aws: AwsTables,
+    management_endpoint: ManagementEndpoint,
+    attributes: dict[str, dict[str, str]],
+    problem: str,
+) -> None:
+    # GIVEN an admin and a valid SENT event whose message attribute filters would misread
+    add_connections(aws.connections, [admin()])
+    event = sns_event([encode_event(invoice_event(status="SENT"))])
+    event["Records"][0]["Sns"]["MessageAttributes"] = attributes
+    # WHEN the handler reads it, THEN it is rejected as malformed and nothing is posted
+    with pytest.raises(MalformedEventError, match=problem):
+        send_invoice_update.handler(event, None)
+    assert management_endpoint.recipients() == []

@@ -113,7 +113,10 @@ def validate_event(candidate: Any) -> InvoiceEvent:
         problems = _consistency_problems(candidate)
     if problems:
         raise InvalidEventError(problems)
-    size = len(encode_event(candidate).encode())
+    try:
+        size = len(encode_event(candidate).encode())
+    except RecursionError:
+        raise InvalidEventError(["$.data: nested too deeply to encode"]) from None
     if size > MAX_EVENT_BYTES:
         raise EventTooLargeError(
             [f"$: encoded event is {size} bytes; at most {MAX_EVENT_BYTES} fit in one frame"]
@@ -128,6 +131,8 @@ def parse_event(text: str) -> InvoiceEvent:
         candidate = json.loads(text)
     except (TypeError, ValueError) as error:
         raise InvalidEventError([f"$: not JSON ({type(error).__name__})"]) from None
+    except RecursionError:
+        raise InvalidEventError(["$: nested too deeply to decode"]) from None
     return validate_event(candidate)
 
 
@@ -166,6 +171,8 @@ def _require_json(candidate: Mapping[str, Any]) -> None:
         json.dumps(candidate, allow_nan=False)
     except (TypeError, ValueError) as error:
         raise InvalidEventError([f"$.data: not JSON-serializable ({error})"]) from None
+    except RecursionError:
+        raise InvalidEventError(["$.data: nested too deeply to encode"]) from None
 
 
 def _consistency_problems(event: Mapping[str, Any]) -> list[str]:

@@ -2,8 +2,9 @@
 
 SNS delivers each notification to an SQS queue (moto does that itself); a poller drains the
 queue and invokes the function with Lambda's SNS event, several invocations at once. A failed
-invocation is retried like an asynchronous Lambda invocation (twice by default), then sent to
-the on-failure queue as Lambda's on-failure destination record. A message leaves the work queue
+invocation is retried like an asynchronous Lambda invocation (twice by default; a retry waits
+for its delay without holding an invocation thread), then sent to the on-failure queue
+as Lambda's on-failure destination record. A message leaves the work queue
 only once it was handled or dead-lettered: nothing is dropped silently.
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -96,6 +96,8 @@ class SnsDeliveryWorker:
         self._concurrency = concurrency
         self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix="fanout-invoke")
         self._stopping = threading.Event()
+        self._timers: set[threading.Timer] = set()
+        self._timers_lock = threading.Lock()
         self._poller = threading.Thread(target=self._poll, name="fanout-poller", daemon=True)
         self.stats = DeliveryStats()
 
@@ -106,6 +108,10 @@ class SnsDeliveryWorker:
     def stop(self) -> None:
         """Stop polling and wait for invocations in progress (their messages stay consistent)."""
         self._stopping.set()
+        with self._timers_lock:
+            timers, self._timers = self._timers, set()
+        for timer in timers:
+            timer.cancel()
         if self._poller.is_alive():
             self._poller.join()
         self._executor.shutdown(wait=True)
@@ -138,55 +144,79 @@ class SnsDeliveryWorker:
 
     def _handle(self, message: MessageTypeDef) -> None:
         try:
-            self._deliver(message)
+            try:
+                notification = parse_notification(message.get("Body", ""))
+            except NotSnsNotificationError as error:
+                failure = InvocationError.from_exception(error)
+                self._dead_letter(
+                    _on_failure_record(self._function, {"sqsMessage": message}, failure, 0, "")
+                )
+                self._settle(message)
+            else:
+                event = sns_lambda_event(notification, self._subscription_arn)
+                self._attempt(message, event, 1)
         except Exception:
             # The message stays in the queue and comes back after its visibility timeout.
             LOGGER.exception("could not settle message %s", message.get("MessageId"))
         finally:
             self._slots.release()
 
-    def _deliver(self, message: MessageTypeDef) -> None:
-        try:
-            notification = parse_notification(message.get("Body", ""))
-        except NotSnsNotificationError as error:
-            failure = InvocationError.from_exception(error)
-            self._dead_letter(
-                _on_failure_record(self._function, {"sqsMessage": message}, failure, 0, "")
-            )
-        else:
-            event = sns_lambda_event(notification, self._subscription_arn)
-            self._invoke_with_retries(event)
-        self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-    def _invoke_with_retries(self, event: dict[str, Any]) -> None:
+    def _attempt(self, message: MessageTypeDef, event: dict[str, Any], attempt: int) -> None:
+        """One invocation: settle the message, or schedule the next attempt. A retry waits for
+        its delay without holding an invocation thread, as Lambda's queued retries do."""
         attempts = 1 + max(0, self._retry.retries)
-        for attempt in range(1, attempts + 1):
-            request_id = str(uuid.uuid4())
-            self.stats.add(invocations=1)
-            try:
-                self._invoke(event, request_id)
-            except Exception as raised:
-                error = (
-                    raised
-                    if isinstance(raised, InvocationError)
-                    else InvocationError.from_exception(raised)
-                )
-                LOGGER.warning(
-                    "%s failed (attempt %d of %d): %s",
-                    self._function.name,
-                    attempt,
-                    attempts,
-                    error.error_type,
-                )
-                if attempt == attempts:
-                    record = _on_failure_record(self._function, event, error, attempt, request_id)
-                    self._dead_letter(record)
-                    return
-                self.stats.add(retried=1)
-                time.sleep(self._retry.delay_before(attempt))
-            else:
-                self.stats.add(succeeded=1)
+        request_id = str(uuid.uuid4())
+        self.stats.add(invocations=1)
+        try:
+            self._invoke(event, request_id)
+        except Exception as raised:
+            error = (
+                raised
+                if isinstance(raised, InvocationError)
+                else InvocationError.from_exception(raised)
+            )
+            LOGGER.warning(
+                "%s failed (attempt %d of %d): %s",
+                self._function.name,
+                attempt,
+                attempts,
+                error.error_type,
+            )
+            if attempt == attempts:
+                record = _on_failure_record(self._function, event, error, attempt, request_id)
+                self._dead_letter(record)
+                self._settle(message)
                 return
+            self.stats.add(retried=1)
+            timer = threading.Timer(
+                self._retry.delay_before(attempt), self._retry_later, (message, event, attempt + 1)
+            )
+            timer.daemon = True
+            with self._timers_lock:
+                self._timers.add(timer)
+            timer.start()
+        else:
+            self.stats.add(succeeded=1)
+            self._settle(message)
+
+    def _retry_later(self, message: MessageTypeDef, event: dict[str, Any], attempt: int) -> None:
+        with self._timers_lock:
+            self._timers.discard(threading.current_thread())
+        # No slot: the retry queues for one of the invocation threads (and a free container).
+        try:
+            if not self._stopping.is_set():
+                self._executor.submit(self._run_retry, message, event, attempt)
+        except RuntimeError:
+            pass  # stopping: the message stays in the queue, as an invocation in flight would
+
+    def _run_retry(self, message: MessageTypeDef, event: dict[str, Any], attempt: int) -> None:
+        try:
+            self._attempt(message, event, attempt)
+        except Exception:
+            LOGGER.exception("could not settle message %s", message.get("MessageId"))
+
+    def _settle(self, message: MessageTypeDef) -> None:
+        self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def _dead_letter(self, record: dict[str, Any]) -> None:
         self._sqs.send_message(QueueUrl=self._on_failure_url, MessageBody=json.dumps(record))

@@ -24,6 +24,7 @@ from alexho_invoice_local.cli.backend_env import backend_exports
 from alexho_invoice_local.cli.banner import DEMO_CUSTOMER_ID, ready_banner
 from alexho_invoice_local.cli.demo import run_demo
 from alexho_invoice_local.cli.listen import ListenOptions, listen
+from alexho_invoice_local.cli.redrive import REDRIVE_SUMMARY, run_redrive
 from alexho_invoice_local.cli.revoke import add_revoke_arguments, run_revoke
 from alexho_invoice_local.endpoints import (
     NoRunningStackError,
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_listen(commands)
     _add_revoke(commands)
     _add_demo(commands)
+    _add_command(commands, "redrive", REDRIVE_SUMMARY, _redrive)
     return parser
 
 
@@ -371,6 +373,10 @@ def _demo(args: argparse.Namespace, state_file: Path) -> int:
     settings = StackSettings(websocket_port=0, log_level="INFO", fanout_log_file=str(log_path))
     with _lambda_output(log_path), LocalStack(settings) as stack:
         return run_demo(stack.endpoints)
+
+
+def _redrive(args: argparse.Namespace, state_file: Path) -> int:
+    return run_redrive(read_state(state_file))
 
 
 def _down(args: argparse.Namespace, state_file: Path) -> int:

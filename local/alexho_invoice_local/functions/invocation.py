@@ -23,6 +23,11 @@ class InvocationError(Exception):
         self.message = message
         self.stack_trace = stack_trace
 
+    def __reduce__(self) -> tuple[type[InvocationError], tuple[str, str, list[str]]]:
+        # Pickled by the constructor's arguments: ``args`` holds only the message, so the
+        # default reduction could not rebuild the error in another process.
+        return type(self), (self.error_type, self.message, self.stack_trace)
+
     @classmethod
     def from_exception(cls, error: BaseException) -> InvocationError:
         """Lambda's view of ``error`` (``errorType``, ``errorMessage``, ``stackTrace``)."""

@@ -4,8 +4,9 @@ On a handshake it runs the REQUEST authorizer (401/403 like API Gateway), then `
 (a non-2xx status refuses the connection; the ``Sec-WebSocket-Protocol`` it returns is echoed).
 Each message goes to the route named by its ``action`` (``$request.body.action``) or to
 ``$default``, and a body the route returns is sent back (a two-way route). Messages over the
-limit close the connection with 1009; idle and over-age connections are closed with 1001;
-every close runs ``$disconnect``.
+limit close the connection with 1009; idle and over-age connections are closed with 1001; a
+client that stops reading is dropped once 512 KiB of frames waits for it; every close runs
+``$disconnect``. No client message, however malformed, closes its connection.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import base64
 import contextlib
 import json
 import logging
+import socket
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -45,8 +47,19 @@ from alexho_invoice_local.ports import explained_bind_errors
 
 LOGGER = logging.getLogger(__name__)
 GOING_AWAY_REASON = "Going away"
-#: How long a Management API post may wait for a slow client's socket buffer.
-SEND_TIMEOUT_SECONDS = 5.0
+#: How long a Management API post waits for a frame to reach the socket; a frame that does not
+#: (the client reads slowly) stays queued on its connection and the post still succeeds.
+SEND_WAIT_SECONDS = 0.1
+#: Frames waiting for a client that stopped reading: past this, the gateway drops the connection
+#: (its ``$disconnect`` runs) and posts to it answer 410, so it can neither hold up the fan-out
+#: nor grow without bound. The client reconnects and resumes from its last cursor.
+MAX_BACKLOG_BYTES = 512 * 1024
+#: The kernel's send buffer of each connection, fixed so that the backlog above is what a
+#: stalled client holds (autotuning would let loopback sockets buffer megabytes unseen).
+SOCKET_SEND_BUFFER_BYTES = 128 * 1024
+#: How long stopping waits for clients to complete the closing handshake before cutting them.
+STOP_CLOSE_SECONDS = 5.0
+SLOW_CONSUMER_REASON = "Slow consumer: the client stopped reading"
 HANDSHAKE_TIMEOUT_SECONDS = 35.0
 _ERROR_BODIES = {401: "Unauthorized", 403: "Forbidden", 500: "Internal server error"}
 
@@ -102,6 +115,7 @@ class WebSocketGateway:
         )
         self._server: Server | None = None
         self._disconnects: set[asyncio.Task[None]] = set()
+        self._sends: set[asyncio.Task[None]] = set()
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -133,7 +147,14 @@ class WebSocketGateway:
         for connection in self.registry.all():
             connection.close_cause = (CloseCode.GOING_AWAY, "Gateway shutting down")
         self._server.close(close_connections=True)
-        await self._server.wait_closed()
+        try:
+            async with asyncio.timeout(STOP_CLOSE_SECONDS):
+                await asyncio.shield(self._server.wait_closed())
+        except TimeoutError:
+            # A client that stopped reading never takes its close frame: cut its stream.
+            for connection in self.registry.all():
+                connection.websocket.transport.abort()
+            await self._server.wait_closed()
         if self._disconnects:
             await asyncio.gather(*self._disconnects, return_exceptions=True)
 
@@ -213,6 +234,9 @@ class WebSocketGateway:
         if handshake is None:
             await websocket.close(CloseCode.INTERNAL_ERROR)
             return
+        sock = websocket.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER_BYTES)
         live = LiveConnection(handshake.client, websocket)
         self.registry.add(live)
         try:
@@ -238,7 +262,12 @@ class WebSocketGateway:
             except ConnectionClosed:
                 return
             live.touch()
-            await self._dispatch(live, message)
+            try:
+                await self._dispatch(live, message)
+            except Exception:
+                # Whatever a client sends, its connection stays (API Gateway's does too).
+                LOGGER.exception("routing a message failed")
+                await self._reply_error(live, "Internal server error", new_api_gateway_id())
 
     async def _dispatch(self, live: LiveConnection, message: str | bytes) -> None:
         if isinstance(message, bytes):
@@ -310,11 +339,21 @@ class WebSocketGateway:
             payload: str | bytes = data.decode("utf-8")
         except UnicodeDecodeError:
             payload = data
-        try:
-            async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
-                await live.websocket.send(payload)
-        except (ConnectionClosed, TimeoutError):
-            raise ConnectionGoneError(connection_id) from None
+        # The frame is written to the connection's buffer at once; only the wait for the socket
+        # to take it is bounded, so one client that stops reading never holds up a post.
+        send = asyncio.ensure_future(live.websocket.send(payload))
+        await asyncio.wait({send}, timeout=SEND_WAIT_SECONDS)
+        if send.done():
+            if send.exception() is not None:
+                raise ConnectionGoneError(connection_id)
+        else:
+            self._sends.add(send)
+            send.add_done_callback(_settle_send(self._sends))
+        if live.websocket.transport.get_write_buffer_size() > MAX_BACKLOG_BYTES:
+            LOGGER.warning("dropping connection %s: %s", connection_id, SLOW_CONSUMER_REASON)
+            live.close_cause = (CloseCode.ABNORMAL_CLOSURE, SLOW_CONSUMER_REASON)
+            live.websocket.transport.abort()
+            raise ConnectionGoneError(connection_id)
 
     def describe(self, connection_id: str) -> LiveConnection:
         """The open connection with that id (for GET ``@connections/{id}``)."""
@@ -333,6 +372,18 @@ class WebSocketGateway:
         live = self._open(connection_id)
         live.skip_disconnect = True
         live.websocket.transport.abort()
+
+
+def _settle_send(pending: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+    """A done-callback for a send left running: forget it and retrieve its outcome (a send to
+    a connection that closed meanwhile fails, and that is already known)."""
+
+    def settle(task: asyncio.Task[None]) -> None:
+        pending.discard(task)
+        if not task.cancelled():
+            task.exception()
+
+    return settle
 
 
 def _status_of(result: Any) -> int:
@@ -359,7 +410,8 @@ def _response_header(result: Any, name: str) -> str | None:
 def _action_of(message: str) -> str | None:
     try:
         parsed = json.loads(message)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # Not JSON to route on (API Gateway too): $default gets it and answers with an error.
         return None
     action = parsed.get("action") if isinstance(parsed, dict) else None
     return action if isinstance(action, str) else None
