@@ -34,7 +34,7 @@ export const ENVELOPE_REQUIRED_FIELDS = [
 ] as const;
 
 /** The envelope's optional fields (the schema allows no others). */
-export const ENVELOPE_OPTIONAL_FIELDS = ['datacontenttype'] as const;
+export const ENVELOPE_OPTIONAL_FIELDS = ['datacontenttype', 'probeconnectionid'] as const;
 
 /** `data`'s required fields (schema: `properties.data.required`). */
 export const DATA_REQUIRED_FIELDS = ['invoiceId', 'customerId', 'status'] as const;
@@ -73,6 +73,8 @@ export interface InvoiceEvent<T extends InvoiceEventType = InvoiceEventType> {
   /** The invoice's customer id (equals `data.customerId`). */
   customerid: string;
   datacontenttype?: 'application/json';
+  /** Only on `alexho-realtime check`'s probe, which reaches that one connection; never a browser. */
+  probeconnectionid?: string;
   data: InvoiceData;
 }
 

@@ -1,4 +1,4 @@
-"""Connection rows in the connections table (DESIGN §4).
+"""Connection rows in the connections table (docs/architecture.md §4).
 
 A row holds what the authorizer verified (subject, user type, customer id, audience, and the
 token's ``iat`` and ``exp``), when the connection opened (epoch milliseconds, as API Gateway

@@ -1,4 +1,4 @@
-"""The event log that lets a client ``resume`` what its audience missed (DESIGN §5).
+"""The event log that lets a client ``resume`` what its audience missed (docs/architecture.md §5).
 
 One item per (audience, event) in the event-log table: partition key ``audience``, sort key
 ``cursor``. A cursor is ``<13-digit epoch milliseconds>.<16 hex digits of the event id's

@@ -1,4 +1,5 @@
-"""The client protocol of the WebSocket (DESIGN §5): client messages and server control frames.
+"""The client protocol of the WebSocket (docs/architecture.md §5): client messages and server
+control frames.
 
 Client → server: a JSON object with an ``action``: ``{"action": "ping"}``,
 ``{"action": "resume", "after": "<cursor>"}`` or ``{"action": "refresh", "token": "<jwt>"}``.

@@ -1,4 +1,5 @@
-"""Publish invoice events to the SNS topic that feeds the WebSocket fan-out (DESIGN §2)."""
+"""Publish invoice events to the SNS topic that feeds the WebSocket fan-out
+(docs/architecture.md §2)."""
 
 from __future__ import annotations
 

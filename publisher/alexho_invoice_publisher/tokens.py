@@ -1,4 +1,4 @@
-"""Short-lived HS256 connect tokens for the WebSocket API's ``$connect`` (DESIGN §3).
+"""Short-lived HS256 connect tokens for the WebSocket API's ``$connect`` (docs/architecture.md §3).
 
 A backend with its own login mints one per page load and hands it to its browser, which offers
 it in ``Sec-WebSocket-Protocol: alexho-invoice.v1, <token>``. The signing key is the raw

@@ -1,4 +1,5 @@
-"""Who sees what (DESIGN §3): admins every event, a customer its own non-draft invoices only."""
+"""Who sees what (docs/architecture.md §3): admins every event, a customer its own non-draft
+invoices only."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Property: over random connections and event sequences, the real handler delivers every
-event to exactly the connections allowed to see it (DESIGN §3), and nothing to a connection
-whose token expired or whose identity was revoked."""
+event to exactly the connections allowed to see it (docs/architecture.md §3), and nothing
+to a connection whose token expired or whose identity was revoked."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The verified identity of a connection and its checks (DESIGN §3).
+"""The verified identity of a connection and its checks (docs/architecture.md §3).
 
 The authorizer builds an :class:`Identity` from verified token claims; API Gateway hands its
 context to ``$connect``, which rebuilds and re-checks it before storing the connection.

@@ -1,5 +1,5 @@
 """Where a connecting client's token is: ``Sec-WebSocket-Protocol`` or the ``token`` query
-parameter (DESIGN §3). Browsers cannot set headers on a WebSocket, so they offer
+parameter (docs/architecture.md §3). Browsers cannot set headers on a WebSocket, so they offer
 ``alexho-invoice.v1, <jwt>`` as subprotocols; other clients may use ``?token=<jwt>``."""
 
 from __future__ import annotations

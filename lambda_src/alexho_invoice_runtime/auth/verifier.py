@@ -1,4 +1,4 @@
-"""JWT verification with PyJWT (DESIGN §3).
+"""JWT verification with PyJWT (docs/architecture.md §3).
 
 The accepted algorithms come from the configured mode only (HS256, or RS256/ES256 with a JWKS),
 never from the token's header, so ``alg: none`` and algorithm confusion are rejected.

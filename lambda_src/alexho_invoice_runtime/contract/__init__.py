@@ -1,4 +1,4 @@
-"""The event contract shared by the runtime and the publisher SDK (DESIGN §2, §3)."""
+"""The event contract shared by the runtime and the publisher SDK (docs/architecture.md §2, §3)."""
 
 from alexho_invoice_runtime.contract.envelope import (
     FRAME_OVERHEAD_BYTES,

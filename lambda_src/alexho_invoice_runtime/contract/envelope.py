@@ -1,4 +1,5 @@
-"""The invoice event envelope (DESIGN §2): its types, its schema, building, validating and encoding.
+"""The invoice event envelope (docs/architecture.md §2): its types, its schema, building,
+validating and encoding.
 
 The JSON Schema file beside this module is the single source of truth; the publisher SDK and the
 Lambda runtime both validate through :func:`validate_event`.
@@ -88,7 +89,7 @@ def encode_event(event: Mapping[str, Any]) -> str:
 
 
 def encode_event_frame(cursor: str, event: Mapping[str, Any]) -> str:
-    """The frame a client receives for one event (DESIGN §5)."""
+    """The frame a client receives for one event (docs/architecture.md §5)."""
     return json.dumps(
         {"type": "event", "cursor": cursor, "event": event},
         separators=(",", ":"),

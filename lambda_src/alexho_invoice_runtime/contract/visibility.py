@@ -1,4 +1,4 @@
-"""Who sees what (DESIGN §3): the one place the visibility rule is written down."""
+"""Who sees what (docs/architecture.md §3): the one place the visibility rule is written down."""
 
 from __future__ import annotations
 

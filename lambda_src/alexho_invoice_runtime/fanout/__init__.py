@@ -1,4 +1,4 @@
-"""Fan-out of one invoice event to every connection of its audiences (DESIGN §4).
+"""Fan-out of one invoice event to every connection of its audiences (docs/architecture.md §4).
 
 :mod:`~alexho_invoice_runtime.fanout.sns_records` reads and validates the SNS records,
 :mod:`~alexho_invoice_runtime.fanout.recipients` finds connections with a paginated ``Query``

@@ -1,4 +1,5 @@
-"""``$default``: the client protocol (DESIGN §5) — ``ping``, ``resume``, ``refresh``, errors.
+"""``$default``: the client protocol (docs/architecture.md §5) — ``ping``, ``resume``,
+``refresh``, errors.
 
 Every reply goes back through the Management API (``post_to_connection``), not through a route
 response, so the API needs no route responses and replies work the same for every frame of a
