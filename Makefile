@@ -15,8 +15,8 @@ setup: $(VENV)/.installed node_modules/.installed $(CHROMIUM) $(DEMO)/dist/index
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	$(BIN)/python -m pip install -q "$$(grep -E '^uv==' requirements-dev.txt)"
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-dev.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
