@@ -5,19 +5,20 @@ The endpoint process keeps its CPU out of the process being measured:
 
     python -m benchmarks._fake_connections_endpoint --latency-ms 10 20 --cpu 1 --moto
 
-It serves HTTP/1.1 with keep-alive on loopback (one thread per client connection, as a pooled
-boto3 client expects). Every ``POST /<stage>/@connections/<id>`` sleeps a uniform random
-latency and answers 200, or 403 when its SigV4 shape is wrong for ``execute-api`` (the check of
-the local stack's Management API), so an unsigned post cannot pass for a delivered one;
-``GET /_stats`` returns ``{"posts": n}`` and ``POST /_reset`` zeroes it. With ``--moto``, a
-``ThreadedMotoServer`` runs in the same process. It prints one JSON line
-``{"endpoint": <callback url>, "moto": <url or null>}`` once ready, then serves until its stdin
-closes.
+It serves HTTP/1.1 with keep-alive on loopback (asyncio streams, one coroutine per client
+connection, so that the endpoint's core is not what limits the poster). Every
+``POST /<stage>/@connections/<id>`` sleeps a uniform random latency and answers 200, or 403
+when its SigV4 shape is wrong for ``execute-api`` (the check of the local stack's Management
+API), so an unsigned post cannot pass for a delivered one; ``GET /_stats`` returns
+``{"posts": n}`` and ``POST /_reset`` zeroes it. With ``--moto``, a ``ThreadedMotoServer``
+runs in the same process. It prints one JSON line ``{"endpoint": <callback url>, "moto": <url
+or null>}`` once ready, then serves until its stdin closes.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import io
 import json
@@ -27,12 +28,10 @@ import random
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final
 
@@ -47,63 +46,67 @@ REVOCATIONS_TABLE: Final = "bench-WebSocketRevocations"
 
 
 # --- The endpoint process ------------------------------------------------------------------
-class _Stats:
-    def __init__(self) -> None:
+_REASONS: Final = {200: "OK", 204: "No Content", 403: "Forbidden", 404: "Not Found"}
+
+
+class _Endpoint:
+    """HTTP/1.1 keep-alive on asyncio streams: one coroutine per client connection, so that
+    one core answers thousands of posts a second and the latency is an ``asyncio.sleep``."""
+
+    def __init__(self, low: float, high: float) -> None:
         self.posts = 0
-        self.lock = threading.Lock()
+        self._low, self._high = low, high
+        self._prefix = f"/{STAGE}/@connections/"
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answer requests on one connection until the client closes it."""
+        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+                request_line, *header_lines = head.split("\r\n")
+                method, path, _version = request_line.split(" ", 2)
+                headers: dict[str, str] = {}
+                for line in header_lines:
+                    name, _, value = line.partition(":")
+                    if name:
+                        headers[name.strip().lower()] = value.strip()
+                await reader.readexactly(int(headers.get("content-length", "0")))
+                status, body = await self._respond(method, path, headers)
+                reply = (
+                    f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n"
+                )
+                writer.write(reply.encode() + body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass  # the client closed its connection, or the endpoint is stopping
+        finally:
+            writer.close()
+
+    async def _respond(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        if method == "GET" and path == "/_stats":
+            return 200, json.dumps({"posts": self.posts}).encode()
+        if method == "POST" and path == "/_reset":
+            self.posts = 0
+            return 204, b""
+        if method != "POST" or not path.startswith(self._prefix):
+            return 404, b'{"message":"NotFoundException"}'
+        problem = signature_problem(headers, REGION)
+        if problem is not None:
+            return 403, json.dumps({"message": problem.message}).encode()
+        await asyncio.sleep(random.uniform(self._low, self._high))
+        self.posts += 1
+        return 200, b""
 
 
-def _handler(stats: _Stats, low: float, high: float) -> type[BaseHTTPRequestHandler]:
-    prefix = f"/{STAGE}/@connections/"
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """No access log."""
-
-        def _reply(self, status: int, body: bytes = b"") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            if self.path == "/_reset":
-                with stats.lock:
-                    stats.posts = 0
-                self._reply(204)
-                return
-            if not self.path.startswith(prefix):
-                self._reply(404, b'{"message":"NotFoundException"}')
-                return
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            problem = signature_problem(headers, REGION)
-            if problem is not None:
-                self._reply(403, json.dumps({"message": problem.message}).encode())
-                return
-            time.sleep(random.uniform(low, high))
-            with stats.lock:
-                stats.posts += 1
-            self._reply(200)
-
-        def do_GET(self) -> None:
-            with stats.lock:
-                body = json.dumps({"posts": stats.posts}).encode()
-            self._reply(200, body)
-
-    return Handler
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def server_bind(self) -> None:
-        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().server_bind()
+async def _serve_until_stdin_closes(endpoint: _Endpoint, moto_url: str | None) -> None:
+    server = await asyncio.start_server(endpoint.serve, "127.0.0.1", 0, backlog=256)
+    host, port = server.sockets[0].getsockname()[:2]
+    print(json.dumps({"endpoint": f"http://{host!s}:{port}/{STAGE}", "moto": moto_url}))
+    sys.stdout.flush()
+    await asyncio.to_thread(sys.stdin.read)
+    server.close()
 
 
 def main() -> None:
@@ -124,15 +127,8 @@ def main() -> None:
         moto.start()
         moto_host, moto_port = moto.get_host_and_port()
         moto_url = f"http://{moto_host}:{moto_port}"
-    stats = _Stats()
     low, high = (v / 1000 for v in args.latency_ms)
-    server = _Server(("127.0.0.1", 0), _handler(stats, low, high))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    host, port = server.server_address[:2]
-    print(json.dumps({"endpoint": f"http://{host!s}:{port}/{STAGE}", "moto": moto_url}))
-    sys.stdout.flush()
-    sys.stdin.read()
-    server.shutdown()
+    asyncio.run(_serve_until_stdin_closes(_Endpoint(low, high), moto_url))
 
 
 # --- The measuring process -----------------------------------------------------------------

@@ -13,6 +13,12 @@ transport swapped for a boto3 ``apigatewaymanagementapi`` client (what the fan-o
 before); and a sequential boto3 loop like AWS's own Python sample. The signed and the boto3
 runs alternate, so load from other processes falls on both alike.
 
+Recipients come in one ``Query`` page by default (``--query-page-size``): moto's server walks
+its whole table for every page (about half a second here, where DynamoDB answers in
+milliseconds), so with the deployed page size of 250 the posts would wait for moto, not for the
+poster. For the same reason the targets are judged on the posting phase, from the first post to
+the last; the whole invocation's rate is printed beside it.
+
 Printed per worker count and poster: medians over the warm runs (the first call, which creates
 clients, threads and HTTP connections, apart) of posts/s over the whole invocation, posts/s
 from the first post to the last, CPU ms per post, wall ms (median and p99) and the time to the
@@ -182,14 +188,14 @@ def percentile(values: list[float], q: int) -> float:
 
 def print_ratios(workers: int, signed: list[Run], boto3: list[Run]) -> None:
     """How the signed poster compares with the boto3 poster at ``workers``, against targets."""
-    rate = statistics.median(r.posts_per_second for r in signed)
+    rate = statistics.median(r.posting_posts_per_second for r in signed)
     cpu = statistics.median(r.cpu_ms_per_post for r in signed)
-    ratio = rate / statistics.median(r.posts_per_second for r in boto3)
+    ratio = rate / statistics.median(r.posting_posts_per_second for r in boto3)
     cpu_ratio = statistics.median(r.cpu_ms_per_post for r in boto3) / cpu
     verdicts = [
-        f"{rate:.0f} posts/s {'ok' if rate >= TARGET_POSTS_PER_SECOND else 'BELOW target'}",
+        f"{rate:.0f} posting/s {'ok' if rate >= TARGET_POSTS_PER_SECOND else 'BELOW target'}",
         f"{cpu:.3f} CPU ms/post {'ok' if cpu <= TARGET_CPU_MS_PER_POST else 'ABOVE target'}",
-        f"{ratio:.2f}x boto3's posts/s {'ok' if ratio >= TARGET_RATIO_TO_BOTO3 else 'BELOW'}",
+        f"{ratio:.2f}x boto3's posting/s {'ok' if ratio >= TARGET_RATIO_TO_BOTO3 else 'BELOW'}",
         f"{cpu_ratio:.2f}x less CPU per post",
     ]
     print(f"  signed vs boto3, {workers} workers: " + "; ".join(verdicts))
@@ -203,6 +209,12 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, nargs=2, default=(10.0, 20.0))
     parser.add_argument("--payload-bytes", type=int, default=1000)
     parser.add_argument("--baseline-posts", type=int, default=200)
+    parser.add_argument(
+        "--query-page-size",
+        type=int,
+        default=None,
+        help="the fan-out's Query Limit (default: every recipient in one page, see above)",
+    )
     args = parser.parse_args()
 
     # Pin before any thread starts: a new thread inherits the affinity of its creator.
@@ -212,6 +224,9 @@ def main() -> None:
         from alexho_invoice_runtime.auth.identity import Identity
         from alexho_invoice_runtime.definitions import ADMIN, Env
 
+        page_size = args.query_page_size or args.recipients
+        os.environ[Env.FANOUT_QUERY_PAGE_SIZE] = str(page_size)
+
         started = time.perf_counter()
         admins = [Identity.create(f"admin-{i}", ADMIN, None) for i in range(args.recipients)]
         ids = store_connections(create_tables(), admins, 0)
@@ -219,7 +234,8 @@ def main() -> None:
             f"{args.recipients} admin connections stored in moto in "
             f"{time.perf_counter() - started:.1f} s; endpoint latency "
             f"{args.latency_ms[0]:g}-{args.latency_ms[1]:g} ms; handler on core 0, endpoint + "
-            f"moto on core 1; load average {os.getloadavg()[0]:.1f}; medians of {args.runs} runs"
+            f"moto on core 1; Query pages of {page_size}; load average "
+            f"{os.getloadavg()[0]:.1f}; medians of {args.runs} runs"
         )
         runner = HandlerRunner()
         print(
@@ -246,7 +262,8 @@ def main() -> None:
         print(f"{label:<30}{rate:>9.0f}{rate:>11.0f}{cost:>13.3f}")
     print(
         f"targets: >= {TARGET_POSTS_PER_SECOND} posts/s, <= {TARGET_CPU_MS_PER_POST} CPU ms per "
-        f"post, >= {TARGET_RATIO_TO_BOTO3:g}x the boto3 poster.\nposts/s: whole invocation; "
+        f"post, >= {TARGET_RATIO_TO_BOTO3:g}x the boto3 poster (rates judged first post to "
+        "last).\nposts/s: whole invocation; "
         "posting/s: first post to last; CPU: this process for the whole invocation (event log, "
         "Query pages, posts);\n1st post ms: event-log write and first Query page (moto's server "
         "walks its whole table for each Query); signed: the fan-out as deployed; boto3: its "

@@ -14,10 +14,20 @@ import multiprocessing
 import signal
 import threading
 import urllib.request
+from collections.abc import Iterable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 from alexho_invoice_local.ports import PortInUseError, ensure_port_free, is_address_in_use
 from alexho_invoice_local.process_tuning import tune_for_latency
@@ -144,8 +154,34 @@ def _serve_in_child(host: str, port: int, control: Connection) -> None:
     server.stop()
 
 
+class _OneDynamoDbRequestAtATime:
+    """WSGI middleware: moto's DynamoDB backend is not thread-safe. ``TransactWriteItems``
+    deep-copies every table while other request threads write to them, and fails with
+    "dictionary changed size during iteration"; the fan-out then fails and is retried. DynamoDB
+    requests (``X-Amz-Target: DynamoDB_...``) are served one at a time (moto holds the
+    interpreter lock for nearly all of a request anyway); the others, SQS long polls among them,
+    are not held back."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return self._app(environ, start_response)
+        with self._lock:
+            body = self._app(environ, start_response)
+            try:
+                return list(body)
+            finally:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
+
+
 class _ReportingMotoServer(ThreadedMotoServer):
-    """Records a bind failure: the base class would leave ``start()`` waiting forever."""
+    """Records a bind failure (the base class would leave ``start()`` waiting forever), and
+    serves DynamoDB one request at a time (:class:`_OneDynamoDbRequestAtATime`)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(verbose=False, **kwargs)
@@ -153,7 +189,12 @@ class _ReportingMotoServer(ThreadedMotoServer):
 
     def _server_entry(self) -> None:
         try:
-            super()._server_entry()
+            app = _OneDynamoDbRequestAtATime(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
         except BaseException as error:  # the thread must always release start()
             self.startup_error = error
             self._server_ready_event.set()
