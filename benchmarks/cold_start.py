@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from alexho_invoice_runtime.definitions import AUTH_MODE_HS256, AUTH_MODE_JWKS, Env
+
 REPO: Final = Path(__file__).resolve().parent.parent
 TARGET_MS: Final = 60.0
 
@@ -59,10 +61,10 @@ ROWS: Final = (
         "alexho_invoice_runtime.handlers.authorizer",
         "from alexho_invoice_runtime.auth.verifier import default_verifier\ndefault_verifier()",
         env={
-            "AUTH_MODE": "JWKS",
-            "AUTH_JWKS_URL": "https://issuer.example.com/.well-known/jwks.json",
-            "AUTH_ISSUER": "https://issuer.example.com/",
-            "AUTH_AUDIENCE": "alexho-invoice",
+            Env.AUTH_MODE: AUTH_MODE_JWKS,
+            Env.AUTH_JWKS_URL: "https://issuer.example.com/.well-known/jwks.json",
+            Env.AUTH_ISSUER: "https://issuer.example.com/",
+            Env.AUTH_AUDIENCE: "alexho-invoice",
         },
         boto3_allowed=False,
     ),
@@ -103,15 +105,18 @@ def _environment() -> dict[str, str]:
         key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "PYTHON"))
     }
     env.update(
-        AWS_DEFAULT_REGION="eu-west-1",
-        AWS_REGION="eu-west-1",
-        AWS_ACCESS_KEY_ID="benchmark",
-        AWS_SECRET_ACCESS_KEY="benchmark",
-        CONNECTIONS_TABLE_NAME="bench-connections",
-        EVENT_LOG_TABLE_NAME="bench-event-log",
-        WEBSOCKET_CALLBACK_URL="https://abcdef123.execute-api.eu-west-1.amazonaws.com/bench",
-        AUTH_MODE="HS256",
-        AUTH_SECRET_ID="bench-secret",
+        {
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "benchmark",
+            "AWS_SECRET_ACCESS_KEY": "benchmark",
+            Env.CONNECTIONS_TABLE: "bench-connections",
+            Env.EVENT_LOG_TABLE: "bench-event-log",
+            Env.REVOCATIONS_TABLE: "bench-revocations",
+            Env.CALLBACK_URL: "https://abcdef123.execute-api.eu-west-1.amazonaws.com/bench",
+            Env.AUTH_MODE: AUTH_MODE_HS256,
+            Env.AUTH_SECRET_ID: "bench-secret",
+        }
     )
     return env
 

@@ -64,8 +64,9 @@ def revocation_item(key: str, revoked_at: int) -> dict[str, Any]:
 
 
 class RevocationLookup:
-    """Reads revocations by key. ``client`` is the client of a DynamoDB resource
-    (``dynamodb().meta.client``: thread-safe, and it converts values to and from Python)."""
+    """Reads revocations by key. ``client`` converts values to and from Python and is
+    thread-safe: the client of a DynamoDB resource (``dynamodb().meta.client``) or, in the
+    authorizer, :class:`~alexho_invoice_runtime.signed_dynamodb.SignedDynamoDb`."""
 
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client

@@ -36,6 +36,7 @@ from alexho_invoice_runtime.definitions import (
     revocations_table_definition,
 )
 from alexho_invoice_runtime.handlers import authorizer, send_invoice_update
+from alexho_invoice_runtime.signed_dynamodb import ENDPOINT_URL_DYNAMODB
 from tests.publisher.conftest import SnsTopic, create_sns_topic
 from tests.runtime.events import authorizer_event, browser_protocol_header
 from tests.runtime.fake_management_api import ManagementApiServer, ManagementEndpoint
@@ -74,10 +75,11 @@ class Runtime:
 
 
 @pytest.fixture
-def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+def runtime(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     """moto with topic, tables and secret, a loopback Management API, ``Env`` variables
-    pointing at them."""
+    pointing at them (the authorizer's signed DynamoDB reads at moto's server)."""
     for name, value in {
+        ENDPOINT_URL_DYNAMODB: moto_server_url,
         Env.CONNECTIONS_TABLE: CONNECTIONS_TABLE,
         Env.EVENT_LOG_TABLE: EVENT_LOG_TABLE,
         Env.REVOCATIONS_TABLE: REVOCATIONS_TABLE,

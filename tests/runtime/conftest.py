@@ -31,6 +31,7 @@ from alexho_invoice_runtime.definitions import (
     event_log_table_definition,
     revocations_table_definition,
 )
+from alexho_invoice_runtime.signed_dynamodb import ENDPOINT_URL_DYNAMODB
 from tests.runtime.fake_management_api import ManagementApiServer, ManagementEndpoint
 from tests.runtime.log_capture import captured_logs as capture_logs
 from tests.runtime.token_factory import HS256_SECRET
@@ -52,8 +53,10 @@ class AwsTables:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
-    """moto for the test's duration, the tables created, ``Env`` variables pointing at them."""
+def aws(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
+    """moto for the test's duration, the tables created, ``Env`` variables pointing at them
+    (and DynamoDB calls that bypass boto3 at moto's server)."""
+    monkeypatch.setenv(ENDPOINT_URL_DYNAMODB, moto_server_url)
     monkeypatch.setenv(Env.CONNECTIONS_TABLE, CONNECTIONS_TABLE_NAME)
     monkeypatch.setenv(Env.EVENT_LOG_TABLE, EVENT_LOG_TABLE_NAME)
     monkeypatch.setenv(Env.REVOCATIONS_TABLE, REVOCATIONS_TABLE_NAME)

@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from botocore.auth import SigV4Auth
@@ -106,16 +106,29 @@ class ManagementEndpoint:
         return None
 
 
+class SigningPeer(Protocol):
+    """The side of a fake service that knows the secret keys and records valid signers."""
+
+    lock: threading.Lock
+    signed_by: list[str]
+
+    def secret_for(self, access_key: str) -> str | None:
+        """The secret of ``access_key``, or ``None`` for an unknown key."""
+
+
 def signature_error(
-    endpoint: ManagementEndpoint, handler: BaseHTTPRequestHandler, body: bytes
+    endpoint: SigningPeer,
+    handler: BaseHTTPRequestHandler,
+    body: bytes,
+    service: str = "execute-api",
 ) -> str | None:
-    """Why the request is not validly signed for ``execute-api``, or ``None`` if it is."""
+    """Why the request is not validly signed for ``service``, or ``None`` if it is."""
     authorization = handler.headers.get("Authorization")
     amz_date = handler.headers.get("X-Amz-Date")
     if not authorization or not amz_date:
         return "MissingAuthenticationTokenException"
     match = _AUTHORIZATION.match(authorization)
-    if match is None or match["service"] != "execute-api" or match["date"] != amz_date[:8]:
+    if match is None or match["service"] != service or match["date"] != amz_date[:8]:
         return "IncompleteSignatureException"
     secret = endpoint.secret_for(match["key"])
     if secret is None:
@@ -128,7 +141,7 @@ def signature_error(
     )
     request.context["timestamp"] = amz_date
     token = handler.headers.get("X-Amz-Security-Token")
-    signer = SigV4Auth(Credentials(match["key"], secret, token), "execute-api", match["region"])
+    signer = SigV4Auth(Credentials(match["key"], secret, token), service, match["region"])
     expected = signer.signature(
         signer.string_to_sign(request, signer.canonical_request(request)), request
     )

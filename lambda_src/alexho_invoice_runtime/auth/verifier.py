@@ -139,10 +139,11 @@ def build_verifier(config: AuthConfig) -> TokenVerifier:
     (nothing is fetched yet)."""
     revocations: RevocationReader | None = None
     if config.revocations_table:
-        from alexho_invoice_runtime import aws_clients
+        # Signed JSON calls, not a boto3 client: in JWKS mode the authorizer imports no boto3.
         from alexho_invoice_runtime.revocations import RevocationLookup
+        from alexho_invoice_runtime.signed_dynamodb import signed_dynamodb
 
-        lookup = RevocationLookup(aws_clients.dynamodb().meta.client, config.revocations_table)
+        lookup = RevocationLookup(signed_dynamodb(), config.revocations_table)
         revocations = lookup.revoked_at
     if config.mode == AUTH_MODE_HS256:
         assert config.secret_id is not None

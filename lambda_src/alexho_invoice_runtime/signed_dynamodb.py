@@ -1,0 +1,157 @@
+"""``BatchGetItem`` on DynamoDB's JSON API, signed with botocore's SigV4 signer and sent on a
+urllib3 pool: the authorizer's revocation reads without boto3.
+
+The authorizer reads revocations on every ``$connect``. A boto3 client would put boto3's import
+and DynamoDB's service model on the authorizer's cold start for one small call; this module
+sends the call as the JSON protocol defines it (``X-Amz-Target: DynamoDB_20120810.<Operation>``)
+through :class:`~alexho_invoice_runtime.aws_http.SignedEndpoint`, and converts the few value
+types a revocation holds (strings and numbers) to and from DynamoDB's typed form, as the client
+of a boto3 resource does. Throttling, 5xx answers and dropped connections are retried with
+jittered backoff, bounded like botocore's ``standard`` mode; other errors raise
+:class:`DynamoDbError`. The endpoint is ``AWS_ENDPOINT_URL_DYNAMODB`` or ``AWS_ENDPOINT_URL``
+when set (the local stack), else the region's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any, Final
+
+from alexho_invoice_runtime import aws_http
+from alexho_invoice_runtime.aws_http import SignedEndpoint, TransportError
+from alexho_invoice_runtime.definitions import Env
+
+SIGNING_SERVICE: Final = "dynamodb"
+_TARGET_PREFIX: Final = "DynamoDB_20120810."
+_HEADERS: Final = {"Content-Type": "application/x-amz-json-1.0"}
+#: Attempts per call, the first included (botocore's ``standard`` mode makes 3).
+MAX_ATTEMPTS: Final = 3
+_BACKOFF_BASE_SECONDS: Final = 0.05
+_BACKOFF_CAP_SECONDS: Final = 1.0
+#: Error codes answered with 400 that are worth another attempt.
+_RETRYABLE_CODES: Final = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+_POOL_CONNECTIONS: Final = 4
+#: The service-specific endpoint variable botocore also honours.
+ENDPOINT_URL_DYNAMODB: Final = "AWS_ENDPOINT_URL_DYNAMODB"
+
+
+class DynamoDbError(Exception):
+    """DynamoDB refused a call. ``code`` is its error type (``ResourceNotFoundException``...),
+    ``status`` the HTTP status (0 when no answer came)."""
+
+    def __init__(self, code: str, status: int, message: str = "") -> None:
+        super().__init__(f"{code} ({status}){': ' + message if message else ''}")
+        self.code = code
+        self.status = status
+
+
+class SignedDynamoDb:
+    """DynamoDB calls on one endpoint. Thread-safe; ``sleep`` is the backoff's pause."""
+
+    def __init__(
+        self, endpoint: SignedEndpoint, *, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self._endpoint = endpoint
+        self._sleep = sleep
+
+    def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """One call of ``operation`` with ``params`` in DynamoDB's wire form; its JSON answer."""
+        body = json.dumps(params).encode()
+        headers = {"X-Amz-Target": _TARGET_PREFIX + operation}
+        for attempt in range(MAX_ATTEMPTS):
+            last = attempt == MAX_ATTEMPTS - 1
+            try:
+                response = self._endpoint.post("/", body, headers)
+            except TransportError as error:
+                if last:
+                    raise DynamoDbError(error.code, 0) from error
+            else:
+                answer = json.loads(response.data or b"{}")
+                if 200 <= response.status < 300:
+                    return dict(answer)
+                code = str(answer.get("__type", "")).rpartition("#")[2] or "UnknownError"
+                retryable = response.status >= 500 or code in _RETRYABLE_CODES
+                if last or not retryable:
+                    message = str(answer.get("message") or answer.get("Message") or "")
+                    raise DynamoDbError(code, response.status, message)
+            cap = min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2**attempt)
+            self._sleep(random.uniform(0, cap))  # noqa: S311 - jitter, not cryptography
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def batch_get_item(self, *, RequestItems: Mapping[str, Any]) -> dict[str, Any]:  # noqa: N803
+        """``BatchGetItem`` with keys and items as Python values (``str``, ``int``,
+        ``Decimal``), like the client of a boto3 resource: ``Responses`` and ``UnprocessedKeys``
+        come back in the same form."""
+        request = {table: _request_with_keys(spec, to_wire) for table, spec in RequestItems.items()}
+        answer = self.call("BatchGetItem", {"RequestItems": request})
+        responses = {
+            table: [from_wire_item(item) for item in items]
+            for table, items in answer.get("Responses", {}).items()
+        }
+        unprocessed = {
+            table: _request_with_keys(spec, from_wire)
+            for table, spec in answer.get("UnprocessedKeys", {}).items()
+        }
+        return {"Responses": responses, "UnprocessedKeys": unprocessed}
+
+
+def _request_with_keys(spec: Mapping[str, Any], convert: Callable[[Any], Any]) -> dict[str, Any]:
+    keys = [{name: convert(value) for name, value in key.items()} for key in spec["Keys"]]
+    return {**spec, "Keys": keys}
+
+
+def to_wire(value: Any) -> dict[str, str]:
+    """A ``str`` or a number as a DynamoDB attribute value; other types raise ``TypeError``."""
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return {"N": str(value)}
+    raise TypeError(f"unsupported attribute value type: {type(value).__name__}")
+
+
+def from_wire(value: Mapping[str, Any]) -> str | Decimal:
+    """A DynamoDB ``S`` or ``N`` attribute value as Python; other types raise ``TypeError``."""
+    if "S" in value:
+        return str(value["S"])
+    if "N" in value:
+        return Decimal(value["N"])
+    raise TypeError(f"unsupported attribute value type: {', '.join(value) or 'none'}")
+
+
+def from_wire_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, str | Decimal]:
+    """Every attribute of ``item`` as Python (:func:`from_wire`)."""
+    return {name: from_wire(value) for name, value in item.items()}
+
+
+def endpoint_url(region: str) -> str:
+    """``AWS_ENDPOINT_URL_DYNAMODB``, else ``AWS_ENDPOINT_URL``, else ``region``'s endpoint."""
+    for name in (ENDPOINT_URL_DYNAMODB, Env.AWS_ENDPOINT_URL):
+        configured = os.environ.get(name, "").strip()
+        if configured:
+            return configured
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://dynamodb.{region}.{suffix}"
+
+
+def signed_dynamodb() -> SignedDynamoDb:
+    """A client for the session's region and credentials, on the container's pool to its
+    endpoint; raises :class:`~alexho_invoice_runtime.aws_http.MissingSettingError` without
+    either."""
+    region = aws_http.region()
+    url = endpoint_url(region)
+    endpoint = SignedEndpoint(
+        url,
+        service=SIGNING_SERVICE,
+        credentials=aws_http.credentials(),
+        region=region,
+        pool=aws_http.http_pool(url, _POOL_CONNECTIONS),
+        headers=_HEADERS,
+    )
+    return SignedDynamoDb(endpoint)

@@ -1,0 +1,241 @@
+"""The authorizer's DynamoDB reads without boto3 (``alexho_invoice_runtime.signed_dynamodb``):
+against moto's server for what DynamoDB answers, and against a scripted loopback endpoint that
+verifies SigV4 for the retries."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+import pytest
+
+from alexho_invoice_runtime import aws_http
+from alexho_invoice_runtime.aws_http import SignedEndpoint
+from alexho_invoice_runtime.definitions import REVOCATION_KEY, REVOKED_AT, Env
+from alexho_invoice_runtime.revocations import (
+    RevocationLookup,
+    customer_key,
+    revocation_item,
+    subject_key,
+)
+from alexho_invoice_runtime.signed_dynamodb import (
+    ENDPOINT_URL_DYNAMODB,
+    MAX_ATTEMPTS,
+    SIGNING_SERVICE,
+    DynamoDbError,
+    SignedDynamoDb,
+    endpoint_url,
+    from_wire,
+    signed_dynamodb,
+    to_wire,
+)
+from tests.runtime.conftest import REVOCATIONS_TABLE_NAME, AwsTables
+from tests.runtime.fake_management_api import signature_error
+from tests.runtime.loopback import LoopbackHTTPServer
+
+Answer = tuple[int, dict[str, Any]]
+THROTTLED: Answer = (400, {"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException"})
+INTERNAL: Answer = (500, {"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError"})
+EMPTY: Answer = (200, {"Responses": {"t": []}})
+
+
+@dataclass
+class ScriptedDynamoDb:
+    """Answers each signed request with the next scripted (status, JSON) answer."""
+
+    url: str = ""
+    answers: list[Answer] = field(default_factory=list)
+    #: ``X-Amz-Target`` of every validly signed request.
+    targets: list[str] = field(default_factory=list)
+    signed_by: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def secret_for(self, access_key: str) -> str | None:
+        """The environment's credentials, the ones the code under test signs with."""
+        credentials = aws_http.credentials().get_frozen_credentials()
+        return str(credentials.secret_key) if credentials.access_key == access_key else None
+
+
+@pytest.fixture
+def scripted(aws: AwsTables) -> Iterator[ScriptedDynamoDb]:
+    fake = ScriptedDynamoDb()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """No access log."""
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            error = signature_error(fake, self, body, service=SIGNING_SERVICE)
+            if error is not None:
+                status, answer = 400, {"__type": f"com.amazon.coral.service#{error}"}
+            else:
+                with fake.lock:
+                    fake.targets.append(self.headers.get("X-Amz-Target", ""))
+                    status, answer = fake.answers.pop(0) if fake.answers else EMPTY
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/x-amz-json-1.0")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = LoopbackHTTPServer(Handler)
+    server.start()
+    fake.url = server.base_url
+    try:
+        yield fake
+    finally:
+        server.stop()
+
+
+def client_for(url: str, pauses: list[float]) -> SignedDynamoDb:
+    endpoint = SignedEndpoint(
+        url,
+        service=SIGNING_SERVICE,
+        credentials=aws_http.credentials(),
+        region="eu-west-1",
+        pool=aws_http.http_pool(url, 1),
+        headers={"Content-Type": "application/x-amz-json-1.0"},
+    )
+    return SignedDynamoDb(endpoint, sleep=pauses.append)
+
+
+def get_one(client: SignedDynamoDb) -> dict[str, Any]:
+    return client.batch_get_item(RequestItems={"t": {"Keys": [{"k": "v"}]}})
+
+
+def test_revocations_are_read_from_dynamodb_as_python_values(aws: AwsTables) -> None:
+    # GIVEN one revoked customer in the revocations table
+    now = int(time.time())
+    aws.revocations.put_item(Item=revocation_item(customer_key("cust-42"), now))
+    # WHEN the authorizer's lookup reads that customer and a subject with no revocation
+    lookup = RevocationLookup(signed_dynamodb(), REVOCATIONS_TABLE_NAME)
+    found = lookup.revoked_at([customer_key("cust-42"), subject_key("admin-1")])
+    # THEN only the revoked customer is found, with its revocation time
+    assert found == {customer_key("cust-42"): now}
+
+
+def test_items_come_back_with_strings_and_numbers_converted(aws: AwsTables) -> None:
+    # GIVEN a revocation row
+    aws.revocations.put_item(Item=revocation_item(subject_key("admin-1"), 1_700_000_000))
+    # WHEN it is read with BatchGetItem
+    answer = signed_dynamodb().batch_get_item(
+        RequestItems={REVOCATIONS_TABLE_NAME: {"Keys": [{REVOCATION_KEY: subject_key("admin-1")}]}}
+    )
+    # THEN its attributes are Python values, as a boto3 resource's client returns them
+    [item] = answer["Responses"][REVOCATIONS_TABLE_NAME]
+    assert item[REVOCATION_KEY] == subject_key("admin-1")
+    assert item[REVOKED_AT] == Decimal(1_700_000_000)
+    assert answer["UnprocessedKeys"] == {}
+
+
+def test_a_missing_table_is_an_error_at_once(aws: AwsTables) -> None:
+    # GIVEN a table name that does not exist
+    client = signed_dynamodb()
+    # WHEN reading from it
+    with pytest.raises(DynamoDbError) as raised:
+        client.batch_get_item(RequestItems={"no-such-table": {"Keys": [{REVOCATION_KEY: "x"}]}})
+    # THEN DynamoDB's error type and status are raised
+    assert raised.value.code == "ResourceNotFoundException"
+    assert raised.value.status == 400
+
+
+def test_requests_are_signed_for_dynamodb_with_the_operation_as_target(
+    scripted: ScriptedDynamoDb,
+) -> None:
+    # GIVEN an endpoint that verifies SigV4 for the dynamodb service
+    client = client_for(scripted.url, [])
+    # WHEN one BatchGetItem is made
+    get_one(client)
+    # THEN it was validly signed with the environment's credentials, for the right operation
+    assert scripted.targets == ["DynamoDB_20120810.BatchGetItem"]
+    assert scripted.signed_by == [aws_http.credentials().get_frozen_credentials().access_key]
+
+
+def test_throttling_and_5xx_are_retried_with_bounded_jitter(scripted: ScriptedDynamoDb) -> None:
+    # GIVEN a throttled answer, then an internal error, then the items
+    scripted.answers = [THROTTLED, INTERNAL, EMPTY]
+    pauses: list[float] = []
+    # WHEN reading
+    answer = get_one(client_for(scripted.url, pauses))
+    # THEN the third attempt answered, after two pauses inside the backoff's bounds
+    assert answer == {"Responses": {"t": []}, "UnprocessedKeys": {}}
+    assert len(scripted.targets) == 3
+    assert len(pauses) == 2
+    assert 0 <= pauses[0] <= 0.05
+    assert 0 <= pauses[1] <= 0.1
+
+
+def test_a_call_throttled_every_time_fails_after_its_attempts(
+    scripted: ScriptedDynamoDb,
+) -> None:
+    # GIVEN an endpoint that throttles every request
+    scripted.answers = [THROTTLED] * (MAX_ATTEMPTS + 1)
+    # WHEN reading
+    with pytest.raises(DynamoDbError) as raised:
+        get_one(client_for(scripted.url, []))
+    # THEN the error names the throttling, after exactly MAX_ATTEMPTS requests
+    assert raised.value.code == "ThrottlingException"
+    assert len(scripted.targets) == MAX_ATTEMPTS
+
+
+def test_other_client_errors_are_not_retried(scripted: ScriptedDynamoDb) -> None:
+    # GIVEN a validation error
+    scripted.answers = [(400, {"__type": "x#ValidationException", "message": "bad key"})]
+    pauses: list[float] = []
+    # WHEN reading
+    with pytest.raises(DynamoDbError, match="bad key") as raised:
+        get_one(client_for(scripted.url, pauses))
+    # THEN it failed at once
+    assert raised.value.code == "ValidationException"
+    assert pauses == []
+
+
+def test_no_answer_at_all_is_retried_then_an_error(aws: AwsTables) -> None:
+    # GIVEN an endpoint nobody listens on
+    pauses: list[float] = []
+    client = client_for("http://127.0.0.1:9", pauses)
+    # WHEN reading
+    with pytest.raises(DynamoDbError) as raised:
+        get_one(client)
+    # THEN every attempt was made, and the error names the transport failure with no status
+    assert len(pauses) == MAX_ATTEMPTS - 1
+    assert raised.value.status == 0
+
+
+@pytest.mark.parametrize("value", [True, 1.5, b"bytes", None, ["a"]])
+def test_only_strings_and_integral_numbers_are_sent(value: object) -> None:
+    with pytest.raises(TypeError, match="unsupported attribute value type"):
+        to_wire(value)
+
+
+def test_strings_and_numbers_round_trip() -> None:
+    assert [from_wire(to_wire(v)) for v in ("cust-42", 7, Decimal(3))] == [
+        "cust-42",
+        Decimal(7),
+        Decimal(3),
+    ]
+    with pytest.raises(TypeError, match="unsupported attribute value type: B"):
+        from_wire({"B": "AAAA"})
+
+
+def test_the_endpoint_is_the_configured_one_else_the_regions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(ENDPOINT_URL_DYNAMODB, raising=False)
+    monkeypatch.delenv(Env.AWS_ENDPOINT_URL, raising=False)
+    assert endpoint_url("eu-west-1") == "https://dynamodb.eu-west-1.amazonaws.com"
+    assert endpoint_url("cn-north-1") == "https://dynamodb.cn-north-1.amazonaws.com.cn"
+    monkeypatch.setenv(Env.AWS_ENDPOINT_URL, "http://127.0.0.1:5000")
+    assert endpoint_url("eu-west-1") == "http://127.0.0.1:5000"
+    monkeypatch.setenv(ENDPOINT_URL_DYNAMODB, "http://127.0.0.1:6000")
+    assert endpoint_url("eu-west-1") == "http://127.0.0.1:6000"
