@@ -73,9 +73,12 @@ class SignedDynamoDb:
                 if last:
                     raise DynamoDbError(error.code, 0) from error
             else:
-                answer = json.loads(response.data or b"{}")
+                answer = _json_object(response.data)
                 if 200 <= response.status < 300:
-                    return dict(answer)
+                    if answer is None:
+                        raise DynamoDbError("MalformedResponse", response.status)
+                    return answer
+                answer = answer or {}
                 code = str(answer.get("__type", "")).rpartition("#")[2] or "UnknownError"
                 retryable = response.status >= 500 or code in _RETRYABLE_CODES
                 if last or not retryable:
@@ -100,6 +103,15 @@ class SignedDynamoDb:
             for table, spec in answer.get("UnprocessedKeys", {}).items()
         }
         return {"Responses": responses, "UnprocessedKeys": unprocessed}
+
+
+def _json_object(data: bytes) -> dict[str, Any] | None:
+    """``data`` as a JSON object; ``None`` when it is not one (a proxy's HTML page, say)."""
+    try:
+        parsed = json.loads(data or b"{}")
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _request_with_keys(spec: Mapping[str, Any], convert: Callable[[Any], Any]) -> dict[str, Any]:

@@ -39,7 +39,8 @@ from tests.runtime.conftest import REVOCATIONS_TABLE_NAME, AwsTables
 from tests.runtime.fake_management_api import signature_error
 from tests.runtime.loopback import LoopbackHTTPServer
 
-Answer = tuple[int, dict[str, Any]]
+#: (status, JSON answer), or raw bytes for an answer that is not JSON.
+Answer = tuple[int, dict[str, Any] | bytes]
 THROTTLED: Answer = (400, {"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException"})
 INTERNAL: Answer = (500, {"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError"})
 EMPTY: Answer = (200, {"Responses": {"t": []}})
@@ -75,13 +76,14 @@ def scripted(aws: AwsTables) -> Iterator[ScriptedDynamoDb]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             error = signature_error(fake, self, body, service=SIGNING_SERVICE)
+            answer: dict[str, Any] | bytes
             if error is not None:
                 status, answer = 400, {"__type": f"com.amazon.coral.service#{error}"}
             else:
                 with fake.lock:
                     fake.targets.append(self.headers.get("X-Amz-Target", ""))
                     status, answer = fake.answers.pop(0) if fake.answers else EMPTY
-            data = json.dumps(answer).encode()
+            data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/x-amz-json-1.0")
             self.send_header("Content-Length", str(len(data)))
@@ -173,6 +175,20 @@ def test_throttling_and_5xx_are_retried_with_bounded_jitter(scripted: ScriptedDy
     assert len(pauses) == 2
     assert 0 <= pauses[0] <= 0.05
     assert 0 <= pauses[1] <= 0.1
+
+
+def test_an_answer_that_is_not_json_is_an_error_not_a_crash(scripted: ScriptedDynamoDb) -> None:
+    # GIVEN a proxy's HTML page with a 503, then the items; later a 200 that is not JSON
+    scripted.answers = [(503, b"<html>unavailable</html>"), EMPTY, (200, b"<html>")]
+    client = client_for(scripted.url, [])
+    # WHEN reading twice
+    first = get_one(client)
+    with pytest.raises(DynamoDbError) as raised:
+        get_one(client)
+    # THEN the 503 was retried like any 5xx, and the unreadable 200 is a clear error
+    assert first["Responses"] == {"t": []}
+    assert raised.value.code == "MalformedResponse"
+    assert raised.value.status == 200
 
 
 def test_a_call_throttled_every_time_fails_after_its_attempts(
