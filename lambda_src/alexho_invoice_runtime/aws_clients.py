@@ -24,14 +24,10 @@ from alexho_invoice_runtime.aws_http import (
     CONNECT_TIMEOUT_SECONDS,
     READ_TIMEOUT_SECONDS,
     USER_AGENT,
-    MissingSettingError,
     required_env,
 )
-from alexho_invoice_runtime.aws_http import http_pool as connections_pool
 from alexho_invoice_runtime.definitions import Env
 from alexho_invoice_runtime.fanout.signed_transport import SignedConnectionsApi
-
-__all__ = ["MissingSettingError", "connections_pool", "required_env"]
 
 #: HTTP connection pool of the Management API client; match it to the posting thread pool.
 DEFAULT_MAX_POOL_CONNECTIONS: Final = 32
@@ -99,7 +95,8 @@ def connections_api(max_connections: int = DEFAULT_MAX_POOL_CONNECTIONS) -> Sign
 
     The signing region is the one in the callback URL (``…execute-api.{region}.amazonaws.com``),
     else the session's (``AWS_DEFAULT_REGION``, set by Lambda). Raises
-    :class:`MissingSettingError` without credentials or a region.
+    :class:`~alexho_invoice_runtime.aws_http.MissingSettingError` without credentials or a
+    region.
     """
     callback_url = required_env(Env.CALLBACK_URL)
     host_match = _EXECUTE_API_HOST.match(urlsplit(callback_url).hostname or "")
@@ -107,7 +104,7 @@ def connections_api(max_connections: int = DEFAULT_MAX_POOL_CONNECTIONS) -> Sign
         callback_url,
         credentials=aws_http.credentials(),
         region=host_match.group(1) if host_match else aws_http.region(),
-        pool=connections_pool(callback_url, max_connections),
+        pool=aws_http.http_pool(callback_url, max_connections),
         user_agent=USER_AGENT,
     )
 

@@ -129,9 +129,8 @@ class SignedEndpoint:
         host = parts.hostname
         if parts.port is not None and parts.port != _DEFAULT_PORTS[parts.scheme]:
             host = f"{host}:{parts.port}"
-        #: The path of ``base_url``, without a trailing slash.
-        self.path = parts.path.rstrip("/")
-        self._url = f"{parts.scheme}://{host}{self.path}"
+        self._path = parts.path.rstrip("/")  # the base URL's path, without a trailing slash
+        self._url = f"{parts.scheme}://{host}{self._path}"
         # What is signed is what is sent: the Host header is set here, not by urllib3.
         self._headers = {"Host": host, "User-Agent": USER_AGENT, **(headers or {})}
         self._service = service
@@ -155,7 +154,7 @@ class SignedEndpoint:
         try:
             return self._pool.urlopen(
                 "POST",
-                self.path + path,
+                self._path + path,
                 body=body,
                 headers=dict(request.headers.items()),
                 retries=False,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.credentials import Credentials, RefreshableCredentials
 
-from alexho_invoice_runtime import aws_clients
+from alexho_invoice_runtime import aws_clients, aws_http
 from alexho_invoice_runtime.fanout.poster import (
     ConnectionPoster,
     Outcome,
@@ -122,7 +122,7 @@ def test_a_rejected_signature_is_a_403_failure(management_endpoint: ManagementEn
         management_endpoint.url,
         credentials=Credentials("AKIDUNKNOWN", "not-the-secret"),
         region=REGION,
-        pool=aws_clients.connections_pool(management_endpoint.url, 1),
+        pool=aws_http.http_pool(management_endpoint.url, 1),
         user_agent="test",
     )
     # WHEN posting with them
@@ -168,7 +168,7 @@ def test_credentials_refreshed_between_posts_sign_the_next_post(
         management_endpoint.url,
         credentials=credentials,
         region=REGION,
-        pool=aws_clients.connections_pool(management_endpoint.url, 1),
+        pool=aws_http.http_pool(management_endpoint.url, 1),
         user_agent="test",
     )
     # WHEN posting twice

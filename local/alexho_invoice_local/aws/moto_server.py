@@ -26,12 +26,12 @@ from moto.moto_server.werkzeug_app import (
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-
 from alexho_invoice_local.ports import PortInUseError, ensure_port_free, is_address_in_use
 from alexho_invoice_local.process_tuning import tune_for_latency
 from alexho_invoice_local.settings import url_host
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 _SERVICE = "AWS endpoint (moto)"
 _START_TIMEOUT_SECONDS = 60.0
