@@ -1,9 +1,13 @@
-"""``BatchGetItem`` on DynamoDB's JSON API, signed with botocore's SigV4 signer and sent on a
-urllib3 pool: the authorizer's revocation reads without boto3.
+"""DynamoDB reads on its JSON API, signed with botocore's SigV4 signer and sent on a urllib3
+pool: the authorizer's revocation reads without boto3, and the fan-out's per-event reads
+(``Query`` pages of recipients, ``BatchGetItem`` of revocations) without botocore's per-call
+machinery.
 
 The authorizer reads revocations on every ``$connect``. A boto3 client would put boto3's import
-and DynamoDB's service model on the authorizer's cold start for one small call; this module
-sends the call as the JSON protocol defines it (``X-Amz-Target: DynamoDB_20120810.<Operation>``)
+and DynamoDB's service model on the authorizer's cold start for one small call; in the fan-out,
+botocore's validation, serialization and shape-driven parsing of a 1,000-item ``Query`` page cost
+more CPU than the page's posts' signing. This module sends the calls as the JSON protocol defines
+it (``X-Amz-Target: DynamoDB_20120810.<Operation>``)
 through :class:`~alexho_invoice_runtime.aws_http.SignedEndpoint`, and converts the few value
 types a revocation holds (strings and numbers) to and from DynamoDB's typed form, as the client
 of a boto3 resource does. Throttling, 5xx answers and dropped connections are retried with
@@ -104,6 +108,25 @@ class SignedDynamoDb:
         }
         return {"Responses": responses, "UnprocessedKeys": unprocessed}
 
+    def query(self, **params: Any) -> dict[str, Any]:
+        """``Query`` with ``ExpressionAttributeValues`` and ``ExclusiveStartKey`` as Python
+        values; ``Items`` and ``LastEvaluatedKey`` come back in the same form, the counts as
+        DynamoDB gives them."""
+        request = dict(params)
+        for name in ("ExpressionAttributeValues", "ExclusiveStartKey"):
+            if name in request:
+                request[name] = to_wire_item(request[name])
+        answer = self.call("Query", request)
+        answer["Items"] = [from_wire_item(item) for item in answer.get("Items", ())]
+        if "LastEvaluatedKey" in answer:
+            answer["LastEvaluatedKey"] = from_wire_item(answer["LastEvaluatedKey"])
+        return answer
+
+    def get_item(self, **params: Any) -> dict[str, Any]:
+        """``GetItem`` with ``Key`` as Python values; ``Item`` (when found) in the same form."""
+        answer = self.call("GetItem", {**params, "Key": to_wire_item(params["Key"])})
+        return {"Item": from_wire_item(answer["Item"])} if "Item" in answer else {}
+
 
 def _json_object(data: bytes) -> dict[str, Any] | None:
     """``data`` as a JSON object; ``None`` when it is not one (a proxy's HTML page, say)."""
@@ -135,6 +158,11 @@ def from_wire(value: Mapping[str, Any]) -> str | Decimal:
     if "N" in value:
         return Decimal(value["N"])
     raise TypeError(f"unsupported attribute value type: {', '.join(value) or 'none'}")
+
+
+def to_wire_item(item: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Every value of ``item`` as a DynamoDB attribute value (:func:`to_wire`)."""
+    return {name: to_wire(value) for name, value in item.items()}
 
 
 def from_wire_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, str | Decimal]:

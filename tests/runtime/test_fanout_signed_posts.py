@@ -176,3 +176,20 @@ def test_credentials_refreshed_between_posts_sign_the_next_post(
     # THEN each post was signed, validly, by the credentials current at its time
     assert [r.outcome for r in results] == [Outcome.DELIVERED, Outcome.DELIVERED]
     assert management_endpoint.signed_by == ["ASIAGENERATION1", "ASIAGENERATION2"]
+
+
+def test_posts_signed_on_different_days_are_each_valid(
+    posting: Posting, management_endpoint: ManagementEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a post signed on one day (the signing key is derived once per day)
+    first_day = datetime(2026, 12, 31, 23, 59, 59)
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: first_day)
+    before_midnight = posting.post("c1")
+    # WHEN the next one is signed a second later, on the next day
+    monkeypatch.setattr(
+        "botocore.auth.get_current_datetime", lambda: first_day + timedelta(seconds=1)
+    )
+    after_midnight = posting.post("c2")
+    # THEN the API verified both signatures, each with its own day's key
+    assert [before_midnight.outcome, after_midnight.outcome] == [Outcome.DELIVERED] * 2
+    assert [cid for cid, _ in management_endpoint.posts] == ["c1", "c2"]

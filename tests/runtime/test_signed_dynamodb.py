@@ -1,6 +1,6 @@
-"""The authorizer's DynamoDB reads without boto3 (``alexho_invoice_runtime.signed_dynamodb``):
-against moto's server for what DynamoDB answers, and against a scripted loopback endpoint that
-verifies SigV4 for the retries."""
+"""The DynamoDB reads without boto3 of the authorizer and the fan-out
+(``alexho_invoice_runtime.signed_dynamodb``): against moto's server for what DynamoDB answers,
+and against a scripted loopback endpoint that verifies SigV4 for the retries."""
 
 from __future__ import annotations
 
@@ -17,7 +17,15 @@ import pytest
 
 from alexho_invoice_runtime import aws_http
 from alexho_invoice_runtime.aws_http import SignedEndpoint
-from alexho_invoice_runtime.definitions import REVOCATION_KEY, REVOKED_AT, Env
+from alexho_invoice_runtime.definitions import (
+    ADMIN,
+    AUDIENCE,
+    AUDIENCE_INDEX,
+    CONNECTION_ID,
+    REVOCATION_KEY,
+    REVOKED_AT,
+    Env,
+)
 from alexho_invoice_runtime.revocations import (
     RevocationLookup,
     customer_key,
@@ -35,8 +43,9 @@ from alexho_invoice_runtime.signed_dynamodb import (
     signed_dynamodb,
     to_wire,
 )
-from tests.runtime.conftest import REVOCATIONS_TABLE_NAME, AwsTables
+from tests.runtime.conftest import CONNECTIONS_TABLE_NAME, REVOCATIONS_TABLE_NAME, AwsTables
 from tests.runtime.fake_management_api import signature_error
+from tests.runtime.fanout_support import add_connections, admin
 from tests.runtime.loopback import LoopbackHTTPServer
 
 #: (status, JSON answer), or raw bytes for an answer that is not JSON.
@@ -138,6 +147,48 @@ def test_items_come_back_with_strings_and_numbers_converted(aws: AwsTables) -> N
     assert item[REVOCATION_KEY] == subject_key("admin-1")
     assert item[REVOKED_AT] == Decimal(1_700_000_000)
     assert answer["UnprocessedKeys"] == {}
+
+
+def test_query_pages_match_what_a_boto3_resource_client_reads(aws: AwsTables) -> None:
+    # GIVEN five admin connections in the table
+    add_connections(aws.connections, (admin(f"admin-{i}") for i in range(5)))
+    query: dict[str, Any] = {
+        "TableName": CONNECTIONS_TABLE_NAME,
+        "IndexName": AUDIENCE_INDEX,
+        "KeyConditionExpression": "#audience = :audience",
+        "ExpressionAttributeNames": {"#audience": AUDIENCE},
+        "ExpressionAttributeValues": {":audience": ADMIN},
+        "Limit": 2,
+    }
+    # WHEN they are read two per page, each page starting after the previous page's last key
+    pages, boto3_pages = [], []
+    for client, collected in (
+        (signed_dynamodb(), pages),
+        (aws.connections.meta.client, boto3_pages),
+    ):
+        request = dict(query)
+        while True:
+            page = client.query(**request)
+            collected.append((page["Items"], page.get("LastEvaluatedKey")))
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    # THEN the pages, items and keys are those boto3 reads, in Python values
+    assert [len(items) for items, _ in pages] == [2, 2, 1]
+    assert pages == boto3_pages
+
+
+def test_get_item_reads_one_row_or_nothing(aws: AwsTables) -> None:
+    # GIVEN one connection row
+    [connection_id] = add_connections(aws.connections, [admin("admin-1")])
+    client = signed_dynamodb()
+    # WHEN it and an id the table does not hold are read
+    found = client.get_item(TableName=CONNECTIONS_TABLE_NAME, Key={CONNECTION_ID: connection_id})
+    missing = client.get_item(TableName=CONNECTIONS_TABLE_NAME, Key={CONNECTION_ID: "Tm9uZT0="})
+    # THEN the row comes back as the table holds it, and the unknown id as no item
+    expected = aws.connections.get_item(Key={CONNECTION_ID: connection_id})["Item"]
+    assert found == {"Item": expected}
+    assert missing == {}
 
 
 def test_a_missing_table_is_an_error_at_once(aws: AwsTables) -> None:

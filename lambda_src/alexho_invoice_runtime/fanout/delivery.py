@@ -9,7 +9,9 @@ Recording comes first and is idempotent on the event id, so a redelivered event 
 SNS duplicate) keeps its cursor and is posted again under the same id: delivery is
 at-least-once and clients de-duplicate by ``id``. Recipients stream from the ``Query`` pages
 (fetched ahead in a background thread) into the posting pool; a failed read raises, a failed
-post is only counted.
+post is only counted. The per-event reads (recipients, revocations) go through
+:mod:`~alexho_invoice_runtime.signed_dynamodb`; the rare writes (the event log, a gone row)
+through boto3.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from alexho_invoice_runtime.fanout.screening import RecipientScreen
 from alexho_invoice_runtime.fanout.settings import BACKOFF_CAP_SECONDS, FanoutSettings
 from alexho_invoice_runtime.observability import get_logger
 from alexho_invoice_runtime.revocations import MemoizedRevocations, RevocationLookup
+from alexho_invoice_runtime.signed_dynamodb import signed_dynamodb
 
 #: ``Query`` pages fetched ahead of the one being posted.
 PAGES_AHEAD: Final = 2
@@ -184,7 +187,7 @@ def event_delivery(settings: FanoutSettings) -> EventDelivery:
     pool as large as the thread pool; :class:`ConnectionPoster` retries what is transient.
     """
     connections_table = aws_clients.connections_table()
-    dynamodb_client = connections_table.meta.client
+    reads = signed_dynamodb()
     store = ConnectionStore(connections_table)
     # boto3 resources are not thread-safe: posting threads delete gone rows one at a time.
     store_lock = threading.Lock()
@@ -206,7 +209,7 @@ def event_delivery(settings: FanoutSettings) -> EventDelivery:
                 extra={"connectionId": connection_id, "error": type(error).__name__},
             )
 
-    revocations = RevocationLookup(dynamodb_client, aws_clients.revocations_table_name())
+    revocations = RevocationLookup(reads, aws_clients.revocations_table_name())
     leeway_seconds = leeway_seconds_from_env()
     poster = ConnectionPoster(
         aws_clients.connections_api(max_connections=settings.workers),
@@ -215,9 +218,7 @@ def event_delivery(settings: FanoutSettings) -> EventDelivery:
     )
     return EventDelivery(
         event_log=EventLog(aws_clients.event_log_table(), settings.event_retention_seconds),
-        new_finder=lambda: RecipientFinder(
-            dynamodb_client, connections_table.name, settings.query_page_size
-        ),
+        new_finder=lambda: RecipientFinder(reads, connections_table.name, settings.query_page_size),
         new_screen=lambda: RecipientScreen(
             MemoizedRevocations(revocations).revoked_at, close, leeway_seconds
         ),

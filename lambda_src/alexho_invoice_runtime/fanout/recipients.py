@@ -48,7 +48,7 @@ class Recipient:
 
     @classmethod
     def from_item(cls, audience: str, item: dict[str, Any]) -> Recipient:
-        """A recipient from an index item (plain values, as a table resource's client gives)."""
+        """A recipient from an index item with plain values (``str``, ``int``/``Decimal``)."""
         return cls(
             connection_id=str(item[CONNECTION_ID]),
             audience=audience,
@@ -61,9 +61,10 @@ class Recipient:
 class RecipientFinder:
     """Pages of connection ids per audience, with counters of the reads they cost.
 
-    ``client`` is the client of a DynamoDB ``Table`` resource (``table.meta.client``): clients
-    are thread-safe, where resources are not, and boto3 converts its values to and from Python
-    types. Counters may be read from another thread.
+    ``client`` converts values to and from Python types and is thread-safe: the fan-out's
+    :class:`~alexho_invoice_runtime.signed_dynamodb.SignedDynamoDb`, or the client of a boto3
+    DynamoDB ``Table`` resource (``table.meta.client``). Counters may be read from another
+    thread.
     """
 
     def __init__(self, client: Any, table_name: str, page_size: int) -> None:
