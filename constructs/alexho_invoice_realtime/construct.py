@@ -545,9 +545,13 @@ class AlexHoInvoiceRealtime(Construct):
         allow(fan_out, ["dynamodb:Query"], [audience_index_arn])
         # DeleteItem: a gone connection's row; GetItem: the one target of a probe event.
         allow(fan_out, ["dynamodb:DeleteItem", "dynamodb:GetItem"], [connections.table_arn])
-        # EventLog.record: a conditional put (in one transaction) and, on a redelivery, a
-        # consistent read of the cursor the first delivery assigned.
-        allow(fan_out, ["dynamodb:PutItem", "dynamodb:GetItem"], [event_log.table_arn])
+        # EventLog.record: the id marker's conditional put, the entries' batch write and, on a
+        # redelivery, a consistent read of the cursor the first delivery assigned.
+        allow(
+            fan_out,
+            ["dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem"],
+            [event_log.table_arn],
+        )
         for table, users in (
             (
                 connections,

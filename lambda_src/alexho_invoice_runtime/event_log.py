@@ -5,9 +5,12 @@ One item per (audience, event) in the event-log table: partition key ``audience`
 SHA-256>``: it sorts in arrival order, is at most :data:`CURSOR_LENGTH` characters (well under
 ``contract.MAX_CURSOR_LENGTH``) and carries nothing from the event but a hash of its id.
 
-Recording is idempotent on the event id: the per-audience items and an id marker item are
-written in one DynamoDB transaction conditioned on the marker not existing yet; a redelivery finds
-the marker and returns the cursor the first delivery got, writing nothing. Marker partitions start
+Recording is idempotent on the event id: an id marker item holding the event's cursor is put
+first, conditioned on not existing yet, then the per-audience items are written with the cursor
+the marker holds. A redelivery finds the marker, takes the cursor the first delivery got and
+writes the same items again (an overwrite with identical values), so a recording cut short
+between the two steps is completed by the retry. That costs a third of a transaction's write
+capacity (a transactional write is billed twice) and one more round trip. Marker partitions start
 with ``EVENT#``, which no audience (``ADMIN``, ``CUSTOMER#…``) can, so they never show up in a
 ``resume``.
 
@@ -19,9 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 from alexho_invoice_runtime.contract import MAX_CURSOR_LENGTH, InvoiceEvent, encode_event
@@ -46,6 +50,12 @@ MARKER_SORT_KEY: Final = "#marker"
 #: Cursor shape: 13 digits of epoch milliseconds, a dot, 16 lowercase hex digits.
 CURSOR_PATTERN: Final = re.compile(r"[0-9]{13}\.[0-9a-f]{16}")
 CURSOR_LENGTH: Final = 30
+#: ``BatchWriteItem`` rounds (the first and the retries of unprocessed items) before giving up.
+MAX_WRITE_ROUNDS: Final = 5
+_BACKOFF_BASE_SECONDS: Final = 0.05
+_BACKOFF_CAP_SECONDS: Final = 1.0
+#: Digits of epoch milliseconds a cursor starts with.
+_CURSOR_MS_DIGITS: Final = 13
 #: Most items per ``Query`` page that ``read_after`` asks DynamoDB for.
 DEFAULT_PAGE_SIZE: Final = 100
 
@@ -101,7 +111,7 @@ class EventLog:
         """Log ``event`` for each audience and return its cursor.
 
         Idempotent on ``event["id"]``: recording an event id again (an SNS or Lambda redelivery)
-        writes nothing and returns the cursor of the first recording.
+        returns the cursor of the first recording and writes its entries again, unchanged.
         """
         event_id = event["id"]
         cursor = make_cursor(received_at_ms, event_id)
@@ -110,46 +120,51 @@ class EventLog:
             EVENT_LOG_PARTITION_KEY: MARKER_PREFIX + event_id,
             EVENT_LOG_SORT_KEY: MARKER_SORT_KEY,
         }
-        text = encode_event(event)
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._table.name,
-                    "Item": {
-                        **marker_key,
-                        EVENT_ID_ATTRIBUTE: event_id,
-                        ASSIGNED_CURSOR_ATTRIBUTE: cursor,
-                        EVENT_LOG_EXPIRES_AT: expires_at,
-                    },
-                    "ConditionExpression": "attribute_not_exists(#pk)",
-                    "ExpressionAttributeNames": {"#pk": EVENT_LOG_PARTITION_KEY},
-                }
-            }
-        ]
-        for audience in dict.fromkeys(audiences):
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self._table.name,
-                        "Item": {
-                            EVENT_LOG_PARTITION_KEY: audience,
-                            EVENT_LOG_SORT_KEY: cursor,
-                            EVENT_ID_ATTRIBUTE: event_id,
-                            EVENT_ATTRIBUTE: text,
-                            EVENT_LOG_EXPIRES_AT: expires_at,
-                        },
-                    }
-                }
-            )
         client = self._table.meta.client
         try:
-            client.transact_write_items(TransactItems=items)
-        except client.exceptions.TransactionCanceledException as error:
-            reasons = error.response.get("CancellationReasons") or []
-            if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
-                raise
-            return self._assigned_cursor(marker_key)
+            self._table.put_item(
+                Item={
+                    **marker_key,
+                    EVENT_ID_ATTRIBUTE: event_id,
+                    ASSIGNED_CURSOR_ATTRIBUTE: cursor,
+                    EVENT_LOG_EXPIRES_AT: expires_at,
+                },
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": EVENT_LOG_PARTITION_KEY},
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            cursor = self._assigned_cursor(marker_key)
+        # Entries expire with the first recording's time, so rewriting them changes nothing.
+        expires_at = int(cursor[:_CURSOR_MS_DIGITS]) // 1000 + self._retention_seconds
+        text = encode_event(event)
+        self._put_entries(
+            {
+                EVENT_LOG_PARTITION_KEY: audience,
+                EVENT_LOG_SORT_KEY: cursor,
+                EVENT_ID_ATTRIBUTE: event_id,
+                EVENT_ATTRIBUTE: text,
+                EVENT_LOG_EXPIRES_AT: expires_at,
+            }
+            for audience in dict.fromkeys(audiences)
+        )
         return cursor
+
+    def _put_entries(self, entries: Iterable[dict[str, Any]]) -> None:
+        """Write ``entries`` with ``BatchWriteItem``, retrying unprocessed ones with jittered
+        backoff; raises when some are still unprocessed after :data:`MAX_WRITE_ROUNDS`."""
+        pending: dict[str, Any] = {
+            self._table.name: [{"PutRequest": {"Item": entry}} for entry in entries]
+        }
+        client = self._table.meta.client
+        for round_number in range(MAX_WRITE_ROUNDS):
+            if not pending.get(self._table.name):
+                return
+            if round_number:
+                cap = min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2**round_number)
+                time.sleep(random.uniform(0, cap))  # noqa: S311 - jitter, not cryptography
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        if pending.get(self._table.name):
+            raise RuntimeError("event log entries could not be written (left unprocessed)")
 
     def _assigned_cursor(self, marker_key: dict[str, str]) -> str:
         response = self._table.get_item(Key=marker_key, ConsistentRead=True)

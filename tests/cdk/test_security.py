@@ -618,7 +618,12 @@ def test_fan_out_queries_recipients_through_the_audience_index(dev: StackAndTemp
 def test_fan_out_writes_the_event_log_and_deletes_stale_connections(dev: StackAndTemplate) -> None:
     stack, _ = dev
     statements = role_statements(stack_template(dev), _role_ref(stack, "send_invoice_update"))
-    assert {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"} <= actions_of(statements)
+    assert {
+        "dynamodb:PutItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:GetItem",
+        "dynamodb:DeleteItem",
+    } <= actions_of(statements)
 
 
 def test_fan_out_reads_only_single_connection_rows_for_probes(dev: StackAndTemplate) -> None:

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from alexho_invoice_runtime.contract import MAX_CURSOR_LENGTH, InvoiceEvent, build_event
+from alexho_invoice_runtime.definitions import EVENT_LOG_PARTITION_KEY, EVENT_LOG_SORT_KEY
 from alexho_invoice_runtime.event_log import EventLog, is_cursor, make_cursor
 from tests.runtime.conftest import AwsTables
 
@@ -67,6 +68,43 @@ def test_redelivered_event_gets_its_first_cursor_and_no_second_entry(log: EventL
     assert log.read_after(CUSTOMER, None, 10) == [(first, recorded)]
 
 
+def test_a_recording_cut_short_after_its_marker_is_completed_by_the_redelivery(
+    aws: AwsTables, log: EventLog
+) -> None:
+    # GIVEN an event whose first recording wrote its id marker but no entry (its invocation
+    # ended between the two writes)
+    recorded = event(1)
+    first = log.record(recorded, [ADMIN, CUSTOMER], now_ms())
+    for audience in (ADMIN, CUSTOMER):
+        aws.event_log.delete_item(
+            Key={EVENT_LOG_PARTITION_KEY: audience, EVENT_LOG_SORT_KEY: first}
+        )
+    # WHEN the event is delivered again
+    second = log.record(recorded, [ADMIN, CUSTOMER], now_ms() + 5_000)
+    # THEN both audiences hold it, under the cursor its marker assigned
+    assert second == first
+    assert log.read_after(ADMIN, None, 10) == [(first, recorded)]
+    assert log.read_after(CUSTOMER, None, 10) == [(first, recorded)]
+
+
+def test_rewritten_entries_keep_the_first_recordings_expiry(aws: AwsTables, log: EventLog) -> None:
+    # GIVEN an event recorded once
+    recorded = event(1)
+    cursor = log.record(recorded, [ADMIN], now_ms())
+    before = aws.event_log.get_item(
+        Key={EVENT_LOG_PARTITION_KEY: ADMIN, EVENT_LOG_SORT_KEY: cursor}
+    )["Item"]
+    # WHEN it is recorded again an hour later
+    log.record(recorded, [ADMIN], now_ms() + 3_600_000)
+    # THEN its entry is unchanged, expiry included
+    assert (
+        aws.event_log.get_item(Key={EVENT_LOG_PARTITION_KEY: ADMIN, EVENT_LOG_SORT_KEY: cursor})[
+            "Item"
+        ]
+        == before
+    )
+
+
 def test_each_audience_reads_only_its_own_entries(log: EventLog) -> None:
     for_both = event(1)
     admins_only = event(2, status="DRAFT")
@@ -118,7 +156,9 @@ def test_entries_older_than_the_retention_are_not_read(log: EventLog) -> None:
 def test_entries_carry_a_ttl_at_the_end_of_the_retention(log: EventLog, aws: AwsTables) -> None:
     received = now_ms()
     cursor = log.record(event(1), [ADMIN], received)
-    item = aws.event_log.get_item(Key={"audience": ADMIN, "cursor": cursor})["Item"]
+    item = aws.event_log.get_item(Key={EVENT_LOG_PARTITION_KEY: ADMIN, EVENT_LOG_SORT_KEY: cursor})[
+        "Item"
+    ]
     assert item["expiresAt"] == received // 1000 + log.retention_seconds
 
 
