@@ -8,17 +8,17 @@ connection, if the table holds it, and is not recorded: no audience sees it, liv
 Recording comes first and is idempotent on the event id, so a redelivered event (Lambda retry,
 SNS duplicate) keeps its cursor and is posted again under the same id: delivery is
 at-least-once and clients de-duplicate by ``id``. Recipients stream from the ``Query`` pages
-(fetched ahead in a background thread) into the posting pool; a failed read raises, a failed
-post is only counted. The per-event reads (recipients, revocations) go through
-:mod:`~alexho_invoice_runtime.signed_dynamodb`; the rare writes (the event log, a gone row)
-through boto3.
+(fetched and screened ahead in a background thread) into the posting loops; a failed read
+raises, a failed post is only counted. The per-event reads (recipients, revocations) go through
+:mod:`~alexho_invoice_runtime.signed_dynamodb`; the writes (the event log, a gone row) through
+boto3.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -46,7 +46,7 @@ from alexho_invoice_runtime.fanout.poster import (
     post_to_all,
 )
 from alexho_invoice_runtime.fanout.prefetch import prefetched
-from alexho_invoice_runtime.fanout.recipients import RecipientFinder
+from alexho_invoice_runtime.fanout.recipients import Recipient, RecipientFinder
 from alexho_invoice_runtime.fanout.screening import RecipientScreen
 from alexho_invoice_runtime.fanout.settings import BACKOFF_CAP_SECONDS, FanoutSettings
 from alexho_invoice_runtime.observability import get_logger
@@ -119,14 +119,14 @@ class EventDelivery:
         new_screen: Callable[[], RecipientScreen],
         post: Callable[[str, bytes], PostResult],
         executor: Executor,
-        max_in_flight: int,
+        workers: int,
     ) -> None:
         self._event_log = event_log
         self._new_finder = new_finder
         self._new_screen = new_screen
         self._post = post
         self._executor = executor
-        self._max_in_flight = max_in_flight
+        self._workers = workers
 
     def deliver(self, event: InvoiceEvent, received_at_ms: int) -> DeliveryReport:
         """Record ``event`` and post its frame to every connection of its audiences."""
@@ -138,21 +138,21 @@ class EventDelivery:
         if probe_target is not None:
             cursor = ""
             data = encode_probe_frame(event).encode()
-            pages = (page for page in [finder.probe_target(probe_target)])
+            pages: Iterator[list[Recipient]] = iter([finder.probe_target(probe_target)])
         else:
             cursor = self._event_log.record(event, audiences, received_at_ms)
             data = encode_event_frame(cursor, event).encode()
-            pages = prefetched(finder.pages(audiences), PAGES_AHEAD, name="fanout-recipients")
+            pages = finder.pages(audiences)
+        # Pages are read and screened (revocations included) ahead, while others are posted.
+        live_pages = prefetched(
+            (screen.live_ids(page) for page in pages), PAGES_AHEAD, name="fanout-recipients"
+        )
         try:
             tally = post_to_all(
-                self._post,
-                chain.from_iterable(screen.live_ids(page) for page in pages),
-                data,
-                self._executor,
-                self._max_in_flight,
+                self._post, chain.from_iterable(live_pages), data, self._executor, self._workers
             )
         finally:
-            pages.close()
+            live_pages.close()
         return DeliveryReport(
             event_id=event["id"],
             event_type=event["type"],
@@ -224,5 +224,5 @@ def event_delivery(settings: FanoutSettings) -> EventDelivery:
         ),
         post=poster.post,
         executor=posting_pool(settings.workers),
-        max_in_flight=settings.max_in_flight,
+        workers=settings.workers,
     )

@@ -6,8 +6,8 @@ transient 500, 502, 503 and 504 are retried with exponential backoff and full ji
 bounded number of attempts; any other status (403, other 4xx, 501, ...) is a failed post counted
 under its error code; a post that got no answer (a dropped connection, a timeout) is retried
 once. None of these is an exception. :func:`post_to_all` runs it over a stream of connection ids
-on a thread pool, with at most ``max_in_flight`` posts queued or running, so ids are consumed as
-fast as they are posted.
+from a fixed number of loops on a thread pool, each taking the next id as it finishes a post,
+so ids are consumed as fast as they are posted, with no per-post task, future or callback.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, wait
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Final, Protocol
@@ -176,51 +176,55 @@ def post_to_all(
     connection_ids: Iterable[str],
     data: bytes,
     executor: Executor,
-    max_in_flight: int,
+    workers: int,
 ) -> PostTally:
-    """Post ``data`` to every id of ``connection_ids`` on ``executor`` and count the outcomes.
+    """Post ``data`` to every id of ``connection_ids`` from ``workers`` loops on ``executor``
+    and count the outcomes.
 
-    Ids are taken from the iterable only as slots free up (at most ``max_in_flight`` posts
-    queued or running), so a lazily paged source is read while earlier pages are being posted.
-    Waits for every started post before returning or raising. An exception from the iterable
-    (e.g. a failed ``Query``) or from ``post`` itself (a bug) is raised after that.
+    Each loop takes the next id (one loop at a time reads the iterable) and posts to it, so a
+    lazily paged source is read while earlier ids are being posted, and no more than
+    ``workers`` posts run at once. Every loop runs in a copy of the caller's context (log lines
+    keep its correlation id). The first exception from the iterable (e.g. a failed ``Query``)
+    or from ``post`` itself (a bug) stops the loops from taking more ids, and is raised once
+    every started post has finished.
     """
-    if max_in_flight < 1:
-        raise ValueError("max_in_flight must be positive")
+    if workers < 1:
+        raise ValueError("workers must be positive")
     tally = PostTally()
-    slots = threading.Semaphore(max_in_flight)
+    remaining = iter(connection_ids)
+    lock = threading.Lock()
     errors: list[BaseException] = []
+    first_taken: list[float] = []
 
-    def finished(future: Future[PostResult]) -> None:
-        try:
-            error = future.exception()
-            if error is None:
-                tally.add(future.result())
-            else:
-                errors.append(error)
-        finally:
-            slots.release()
-
-    first_submitted: float | None = None
-    try:
-        for connection_id in connection_ids:
-            slots.acquire()
-            if first_submitted is None:
-                first_submitted = time.perf_counter()
+    def take() -> str | None:
+        with lock:
             if errors:
-                slots.release()
-                break
-            # Each post runs in a copy of this context, so its log lines keep the correlation id.
-            context = contextvars.copy_context()
-            future = executor.submit(context.run, post, connection_id, data)
-            future.add_done_callback(finished)
-    finally:
-        for _ in range(max_in_flight):
-            slots.acquire()
-        for _ in range(max_in_flight):
-            slots.release()
-        if first_submitted is not None:
-            tally.posting_seconds = time.perf_counter() - first_submitted
+                return None
+            try:
+                connection_id = next(remaining)
+            except StopIteration:
+                return None
+            except BaseException as error:  # raised by post_to_all once the loops are done
+                errors.append(error)
+                return None
+            if not first_taken:
+                first_taken.append(time.perf_counter())
+            return connection_id
+
+    def loop() -> None:
+        while (connection_id := take()) is not None:
+            try:
+                result = post(connection_id, data)
+            except BaseException as error:  # raised by post_to_all once the loops are done
+                with lock:
+                    errors.append(error)
+                return
+            tally.add(result)
+
+    loops = [executor.submit(contextvars.copy_context().run, loop) for _ in range(workers)]
+    wait(loops)
+    if first_taken:
+        tally.posting_seconds = time.perf_counter() - first_taken[0]
     if errors:
         raise errors[0]
     return tally

@@ -39,11 +39,6 @@ class FanoutSettings:
     #: How long the event log keeps an event for ``resume``.
     event_retention_seconds: int = DEFAULT_EVENT_RETENTION_SECONDS
 
-    @property
-    def max_in_flight(self) -> int:
-        """Posts queued or running at once: enough to keep every worker busy, no more."""
-        return self.workers * 2
-
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> FanoutSettings:
         """Settings from the environment; unset variables keep their defaults."""
