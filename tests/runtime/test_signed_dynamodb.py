@@ -161,7 +161,8 @@ def test_query_pages_match_what_a_boto3_resource_client_reads(aws: AwsTables) ->
         "Limit": 2,
     }
     # WHEN they are read two per page, each page starting after the previous page's last key
-    pages, boto3_pages = [], []
+    pages: list[tuple[Any, Any]] = []
+    boto3_pages: list[tuple[Any, Any]] = []
     for client, collected in (
         (signed_dynamodb(), pages),
         (aws.connections.meta.client, boto3_pages),
