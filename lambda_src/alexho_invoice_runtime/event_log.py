@@ -9,7 +9,7 @@ Recording is idempotent on the event id: an id marker item holding the event's c
 first, conditioned on not existing yet, then the per-audience items are written with the cursor
 the marker holds. A redelivery finds the marker, takes the cursor the first delivery got and
 writes the same items again (an overwrite with identical values), so a recording cut short
-between the two steps is completed by the retry. That costs a third of a transaction's write
+between the two steps is completed by the retry. That costs half a transaction's write
 capacity (a transactional write is billed twice) and one more round trip. Marker partitions start
 with ``EVENT#``, which no audience (``ADMIN``, ``CUSTOMER#…``) can, so they never show up in a
 ``resume``.
