@@ -155,9 +155,10 @@ def _serve_in_child(host: str, port: int, control: Connection) -> None:
 
 
 class _OneDynamoDbRequestAtATime:
-    """WSGI middleware: moto's DynamoDB backend is not thread-safe. ``TransactWriteItems``
-    deep-copies every table while other request threads write to them, and fails with
-    "dictionary changed size during iteration"; the fan-out then fails and is retried. DynamoDB
+    """WSGI middleware: moto's DynamoDB backend is not thread-safe. A request that walks a table
+    (``Query`` and ``Scan`` sort it whole; ``TransactWriteItems`` deep-copies the tables it
+    writes) fails with "dictionary changed size during iteration" while another request thread
+    writes to it, and the caller (a fan-out, say) fails and is retried. DynamoDB
     requests (``X-Amz-Target: DynamoDB_...``) are served one at a time (moto holds the
     interpreter lock for nearly all of a request anyway); the others, SQS long polls among them,
     are not held back."""
