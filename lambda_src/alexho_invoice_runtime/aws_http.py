@@ -1,9 +1,9 @@
 """What the signed transports share, without boto3: settings from the environment, the botocore
 session (credentials, region, CA bundle) and urllib3 connection pools, once per container.
 
-The fan-out's ``@connections`` poster and the authorizer's revocation reads sign requests with
-botocore's SigV4 signer and send them on these pools; the authorizer, in JWKS mode, then never
-imports boto3 (``benchmarks/cold_start.py``). Tests call :func:`reset`.
+The fan-out's ``@connections`` poster and the DynamoDB reads of the fan-out and the authorizer
+sign requests with botocore's SigV4 signer and send them on these pools; the authorizer, in
+JWKS mode, then never imports boto3 (``benchmarks/cold_start.py``). Tests call :func:`reset`.
 """
 
 from __future__ import annotations

@@ -4,13 +4,13 @@ pool: the authorizer's revocation reads without boto3, and the fan-out's per-eve
 machinery.
 
 The authorizer reads revocations on every ``$connect``. A boto3 client would put boto3's import
-and DynamoDB's service model on the authorizer's cold start for one small call; in the fan-out,
-botocore's validation, serialization and shape-driven parsing of a 1,000-item ``Query`` page cost
-more CPU than the page's posts' signing. This module sends the calls as the JSON protocol defines
-it (``X-Amz-Target: DynamoDB_20120810.<Operation>``)
-through :class:`~alexho_invoice_runtime.aws_http.SignedEndpoint`, and converts the few value
-types a revocation holds (strings and numbers) to and from DynamoDB's typed form, as the client
-of a boto3 resource does. Throttling, 5xx answers and dropped connections are retried with
+and DynamoDB's service model on the authorizer's cold start for one small call; the fan-out pays
+botocore's validation, serialization and shape-by-shape parsing on every page of recipients
+(``benchmarks/fanout_throughput.py`` shows the CPU per post). This module sends the calls as the
+JSON protocol defines them (``X-Amz-Target: DynamoDB_20120810.<Operation>``) through
+:class:`~alexho_invoice_runtime.aws_http.SignedEndpoint`, and converts the value types these
+reads hold (strings and numbers) to and from DynamoDB's typed form, as the client of a boto3
+resource does. Throttling, 5xx answers and dropped connections are retried with
 jittered backoff, bounded like botocore's ``standard`` mode; other errors raise
 :class:`DynamoDbError`. The endpoint is ``AWS_ENDPOINT_URL_DYNAMODB`` or ``AWS_ENDPOINT_URL``
 when set (the local stack), else the region's.
