@@ -13,7 +13,7 @@ reads hold (strings and numbers) to and from DynamoDB's typed form, as the clien
 resource does. Throttling, 5xx answers and dropped connections are retried with
 jittered backoff, bounded like botocore's ``standard`` mode; other errors raise
 :class:`DynamoDbError`. The endpoint is ``AWS_ENDPOINT_URL_DYNAMODB`` or ``AWS_ENDPOINT_URL``
-when set (the local stack), else the region's.
+when set (the local stack), else the region's, FIPS and dual-stack settings honoured.
 """
 
 from __future__ import annotations
@@ -21,10 +21,16 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Any, Final
+
+import botocore
+from botocore.utils import ensure_boolean
 
 from alexho_invoice_runtime import aws_http
 from alexho_invoice_runtime.aws_http import SignedEndpoint, TransportError
@@ -170,14 +176,51 @@ def from_wire_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, str | Dec
     return {name: from_wire(value) for name, value in item.items()}
 
 
-def endpoint_url(region: str) -> str:
-    """``AWS_ENDPOINT_URL_DYNAMODB``, else ``AWS_ENDPOINT_URL``, else ``region``'s endpoint."""
+def endpoint_url(region: str, *, fips: bool = False, dual_stack: bool = False) -> str:
+    """``AWS_ENDPOINT_URL_DYNAMODB``, else ``AWS_ENDPOINT_URL``, else ``region``'s endpoint as
+    DynamoDB's endpoint rules give it: the partition's DNS suffix (botocore's
+    ``partitions.json``), the FIPS host when ``fips`` (in GovCloud the regional endpoint is the
+    FIPS one), the dual-stack suffix when ``dual_stack``."""
     for name in (ENDPOINT_URL_DYNAMODB, Env.AWS_ENDPOINT_URL):
         configured = os.environ.get(name, "").strip()
         if configured:
             return configured
-    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"https://dynamodb.{region}.{suffix}"
+    partition = _partition_of(region)
+    suffix = partition["dualStackDnsSuffix"] if dual_stack else partition["dnsSuffix"]
+    fips_host = fips and (dual_stack or partition["name"] != "aws-us-gov")
+    return f"https://{'dynamodb-fips' if fips_host else 'dynamodb'}.{region}.{suffix}"
+
+
+def session_endpoint_url() -> str:
+    """:func:`endpoint_url` for the botocore session's region and its ``use_fips_endpoint`` and
+    ``use_dualstack_endpoint`` settings (``AWS_USE_FIPS_ENDPOINT``,
+    ``AWS_USE_DUALSTACK_ENDPOINT`` or the config file), as a boto3 client would use them."""
+    session = aws_http.botocore_session()
+    return endpoint_url(
+        aws_http.region(),
+        fips=ensure_boolean(session.get_config_variable("use_fips_endpoint") or False),
+        dual_stack=ensure_boolean(session.get_config_variable("use_dualstack_endpoint") or False),
+    )
+
+
+@cache
+def _partitions() -> list[dict[str, Any]]:
+    with (Path(botocore.__file__).parent / "data" / "partitions.json").open() as file:
+        partitions: list[dict[str, Any]] = json.load(file)["partitions"]
+    return partitions
+
+
+def _partition_of(region: str) -> dict[str, Any]:
+    """The ``outputs`` of ``region``'s partition: listed there, else matching its pattern, else
+    the ``aws`` partition (botocore's own order)."""
+    partitions = _partitions()
+    for partition in partitions:
+        if region in partition["regions"]:
+            return dict(partition["outputs"])
+    for partition in partitions:
+        if re.match(partition["regionRegex"], region):
+            return dict(partition["outputs"])
+    return dict(partitions[0]["outputs"])
 
 
 def signed_dynamodb() -> SignedDynamoDb:
@@ -185,7 +228,7 @@ def signed_dynamodb() -> SignedDynamoDb:
     endpoint; raises :class:`~alexho_invoice_runtime.aws_http.MissingSettingError` without
     either."""
     region = aws_http.region()
-    url = endpoint_url(region)
+    url = session_endpoint_url()
     endpoint = SignedEndpoint(
         url,
         service=SIGNING_SERVICE,

@@ -13,7 +13,9 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from alexho_invoice_runtime import aws_http
 from alexho_invoice_runtime.aws_http import SignedEndpoint
@@ -40,6 +42,7 @@ from alexho_invoice_runtime.signed_dynamodb import (
     SignedDynamoDb,
     endpoint_url,
     from_wire,
+    session_endpoint_url,
     signed_dynamodb,
     to_wire,
 )
@@ -304,6 +307,67 @@ def test_the_endpoint_is_the_configured_one_else_the_regions(
     assert endpoint_url("eu-west-1") == "https://dynamodb.eu-west-1.amazonaws.com"
     assert endpoint_url("cn-north-1") == "https://dynamodb.cn-north-1.amazonaws.com.cn"
     monkeypatch.setenv(Env.AWS_ENDPOINT_URL, "http://127.0.0.1:5000")
-    assert endpoint_url("eu-west-1") == "http://127.0.0.1:5000"
+    assert endpoint_url("eu-west-1", fips=True) == "http://127.0.0.1:5000"
     monkeypatch.setenv(ENDPOINT_URL_DYNAMODB, "http://127.0.0.1:6000")
     assert endpoint_url("eu-west-1") == "http://127.0.0.1:6000"
+
+
+class _StoppedBeforeSendingError(Exception):
+    """Raised by a ``before-send`` hook with the URL a request was about to go to."""
+
+
+def boto3_endpoint(region: str, *, fips: bool, dual_stack: bool) -> str:
+    """The endpoint a boto3 DynamoDB client sends to (the request is stopped before sending)."""
+    config = Config(
+        use_fips_endpoint=fips,
+        use_dualstack_endpoint=dual_stack,
+        account_id_endpoint_mode="disabled",
+    )
+    client = boto3.client("dynamodb", region_name=region, config=config)
+
+    def stop(request: Any, **_: Any) -> None:
+        raise _StoppedBeforeSendingError(request.url)
+
+    client.meta.events.register("before-send.dynamodb", stop)
+    with pytest.raises(_StoppedBeforeSendingError) as sent:
+        client.describe_limits()
+    return str(sent.value).rstrip("/")
+
+
+@pytest.mark.parametrize(
+    ("region", "fips", "dual_stack"),
+    [
+        ("us-east-1", True, False),
+        ("us-east-1", False, True),
+        ("us-east-1", True, True),
+        ("us-gov-west-1", True, False),
+        ("us-gov-west-1", True, True),
+        ("cn-northwest-1", False, True),
+        ("eusc-de-east-1", False, False),
+    ],
+)
+def test_fips_dual_stack_and_partitions_resolve_as_boto3_does(
+    monkeypatch: pytest.MonkeyPatch, region: str, fips: bool, dual_stack: bool
+) -> None:
+    monkeypatch.delenv(ENDPOINT_URL_DYNAMODB, raising=False)
+    monkeypatch.delenv(Env.AWS_ENDPOINT_URL, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    expected = boto3_endpoint(region, fips=fips, dual_stack=dual_stack)
+    assert endpoint_url(region, fips=fips, dual_stack=dual_stack) == expected
+
+
+def test_the_sessions_fips_setting_chooses_the_fips_endpoint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a function configured for FIPS endpoints, as boto3 clients read it
+    monkeypatch.delenv(ENDPOINT_URL_DYNAMODB, raising=False)
+    monkeypatch.delenv(Env.AWS_ENDPOINT_URL, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")
+    aws_http.reset()
+    # WHEN the signed reads choose their endpoint
+    # THEN it is the FIPS one, as a boto3 client's would be
+    assert session_endpoint_url() == "https://dynamodb-fips.us-east-1.amazonaws.com"
+    aws_http.reset()
