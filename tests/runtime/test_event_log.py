@@ -4,6 +4,7 @@ audience after a cursor, paginated and within retention."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,13 @@ def event(number: int, customer_id: str = "cust-42", **data: object) -> InvoiceE
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def stored_entry(aws: AwsTables, audience: str, cursor: str) -> dict[str, Any]:
+    """The event-log item of ``audience`` at ``cursor``, as the table holds it."""
+    key = {EVENT_LOG_PARTITION_KEY: audience, EVENT_LOG_SORT_KEY: cursor}
+    item: dict[str, Any] = aws.event_log.get_item(Key=key)["Item"]
+    return item
 
 
 @pytest.fixture
@@ -91,18 +99,11 @@ def test_rewritten_entries_keep_the_first_recordings_expiry(aws: AwsTables, log:
     # GIVEN an event recorded once
     recorded = event(1)
     cursor = log.record(recorded, [ADMIN], now_ms())
-    before = aws.event_log.get_item(
-        Key={EVENT_LOG_PARTITION_KEY: ADMIN, EVENT_LOG_SORT_KEY: cursor}
-    )["Item"]
+    before = stored_entry(aws, ADMIN, cursor)
     # WHEN it is recorded again an hour later
     log.record(recorded, [ADMIN], now_ms() + 3_600_000)
     # THEN its entry is unchanged, expiry included
-    assert (
-        aws.event_log.get_item(Key={EVENT_LOG_PARTITION_KEY: ADMIN, EVENT_LOG_SORT_KEY: cursor})[
-            "Item"
-        ]
-        == before
-    )
+    assert stored_entry(aws, ADMIN, cursor) == before
 
 
 def test_each_audience_reads_only_its_own_entries(log: EventLog) -> None:
@@ -156,9 +157,7 @@ def test_entries_older_than_the_retention_are_not_read(log: EventLog) -> None:
 def test_entries_carry_a_ttl_at_the_end_of_the_retention(log: EventLog, aws: AwsTables) -> None:
     received = now_ms()
     cursor = log.record(event(1), [ADMIN], received)
-    item = aws.event_log.get_item(Key={EVENT_LOG_PARTITION_KEY: ADMIN, EVENT_LOG_SORT_KEY: cursor})[
-        "Item"
-    ]
+    item = stored_entry(aws, ADMIN, cursor)
     assert item["expiresAt"] == received // 1000 + log.retention_seconds
 
 
