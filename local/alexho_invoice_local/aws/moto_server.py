@@ -26,6 +26,7 @@ from moto.moto_server.werkzeug_app import (
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
+from alexho_invoice_local.aws import moto_speedups
 from alexho_invoice_local.ports import PortInUseError, ensure_port_free, is_address_in_use
 from alexho_invoice_local.process_tuning import tune_for_latency
 from alexho_invoice_local.settings import url_host
@@ -141,6 +142,7 @@ def _serve_in_child(host: str, port: int, control: Connection) -> None:
     # Ctrl-C reaches the whole process group: the parent decides when moto stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     tune_for_latency()
+    moto_speedups.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = _ReportingMotoServer(ip_address=host, port=port)
     server.start()

@@ -1,0 +1,112 @@
+"""The local stack's moto speed-up: the same order as moto's own ``Table.all_items``, on the
+tables the stack creates and on key types they do not use."""
+
+from __future__ import annotations
+
+import base64
+import os
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import Table
+
+from alexho_invoice_local.aws import moto_speedups
+from alexho_invoice_local.aws.moto_speedups import all_items_sorted_by_cast_value
+from alexho_invoice_runtime.auth.identity import Identity
+from alexho_invoice_runtime.connections import Connection
+from alexho_invoice_runtime.definitions import (
+    ADMIN,
+    CUSTOMER,
+    connections_table_definition,
+    event_log_table_definition,
+)
+
+REGION = "eu-west-1"
+MOTOS_ALL_ITEMS = Table.all_items
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.client("dynamodb", region_name=REGION)
+
+
+def moto_table(name: str) -> Table:
+    """moto's own model of table ``name``."""
+    table: Table = dynamodb_backends["123456789012"][REGION].get_table(name)
+    return table
+
+
+def test_connection_rows_come_in_motos_order(dynamodb: Any) -> None:
+    # GIVEN 500 connection rows with random ids, as the gateway mints them
+    dynamodb.create_table(**connections_table_definition("connections"))
+    table = boto3.resource("dynamodb", region_name=REGION).Table("connections")
+    with table.batch_writer() as batch:
+        for n in range(500):
+            connection_id = base64.b64encode(os.urandom(11)).decode()
+            identity = (
+                Identity.create(f"admin-{n}", ADMIN, None)
+                if n % 10 == 0
+                else Identity.create(f"user-{n}", CUSTOMER, f"cust-{n % 7}")
+            )
+            row = Connection(
+                connection_id, identity, n, n + 1, token_expires_at=n, token_issued_at=n
+            )
+            batch.put_item(Item=row.to_item())
+    # WHEN all items are listed by moto's method and by the replacement
+    # THEN both give the same items in the same order
+    table_model = moto_table("connections")
+    assert all_items_sorted_by_cast_value(table_model) == MOTOS_ALL_ITEMS(table_model)
+
+
+def test_event_log_entries_with_sort_keys_come_in_motos_order(dynamodb: Any) -> None:
+    # GIVEN event-log entries of several audiences (partition and sort keys)
+    dynamodb.create_table(**event_log_table_definition("event-log"))
+    for n in random.sample(range(300), 300):
+        dynamodb.put_item(
+            TableName="event-log",
+            Item={"audience": {"S": f"CUSTOMER#cust-{n % 5}"}, "cursor": {"S": f"{n:013d}.x"}},
+        )
+    # THEN both methods list them in the same order
+    table_model = moto_table("event-log")
+    assert all_items_sorted_by_cast_value(table_model) == MOTOS_ALL_ITEMS(table_model)
+
+
+@pytest.mark.parametrize("key_type", ["N", "B"])
+def test_number_and_binary_keys_come_in_motos_order(dynamodb: Any, key_type: str) -> None:
+    # GIVEN a table keyed by numbers (negative and fractional ones too) or by bytes
+    dynamodb.create_table(
+        TableName="other",
+        KeySchema=[
+            {"AttributeName": "h", "KeyType": "HASH"},
+            {"AttributeName": "r", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "h", "AttributeType": key_type},
+            {"AttributeName": "r", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for _ in range(200):
+        value: Any = str(random.uniform(-1e6, 1e6)) if key_type == "N" else os.urandom(4)
+        dynamodb.put_item(
+            TableName="other",
+            Item={"h": {key_type: value}, "r": {"N": str(random.randint(-50, 50))}},
+        )
+    # THEN both methods list them in the same order
+    table_model = moto_table("other")
+    assert all_items_sorted_by_cast_value(table_model) == MOTOS_ALL_ITEMS(table_model)
+
+
+def test_it_is_installed_on_the_moto_release_it_was_checked_against() -> None:
+    # A new moto release turns the speed-up off until it is checked again (this test fails).
+    try:
+        assert moto_speedups.install()
+        assert Table.all_items is all_items_sorted_by_cast_value
+    finally:
+        Table.all_items = MOTOS_ALL_ITEMS  # type: ignore[method-assign]
