@@ -194,9 +194,10 @@ def post_to_all(
     remaining = iter(connection_ids)
     lock = threading.Lock()
     errors: list[BaseException] = []
-    first_taken: list[float] = []
+    first_taken: float | None = None
 
     def take() -> str | None:
+        nonlocal first_taken
         with lock:
             if errors:
                 return None
@@ -207,8 +208,8 @@ def post_to_all(
             except BaseException as error:  # raised by post_to_all once the loops are done
                 errors.append(error)
                 return None
-            if not first_taken:
-                first_taken.append(time.perf_counter())
+            if first_taken is None:
+                first_taken = time.perf_counter()
             return connection_id
 
     def loop() -> None:
@@ -223,8 +224,8 @@ def post_to_all(
 
     loops = [executor.submit(contextvars.copy_context().run, loop) for _ in range(workers)]
     wait(loops)
-    if first_taken:
-        tally.posting_seconds = time.perf_counter() - first_taken[0]
+    if first_taken is not None:
+        tally.posting_seconds = time.perf_counter() - first_taken
     if errors:
         raise errors[0]
     return tally
