@@ -102,14 +102,16 @@ class SignedDynamoDb:
         """``BatchGetItem`` with keys and items as Python values (``str``, ``int``,
         ``Decimal``), like the client of a boto3 resource: ``Responses`` and ``UnprocessedKeys``
         come back in the same form."""
-        request = {table: _request_with_keys(spec, to_wire) for table, spec in RequestItems.items()}
+        request = {
+            table: _request_with_keys(spec, to_wire_item) for table, spec in RequestItems.items()
+        }
         answer = self.call("BatchGetItem", {"RequestItems": request})
         responses = {
             table: [from_wire_item(item) for item in items]
             for table, items in answer.get("Responses", {}).items()
         }
         unprocessed = {
-            table: _request_with_keys(spec, from_wire)
+            table: _request_with_keys(spec, from_wire_item)
             for table, spec in answer.get("UnprocessedKeys", {}).items()
         }
         return {"Responses": responses, "UnprocessedKeys": unprocessed}
@@ -144,8 +146,7 @@ def _json_object(data: bytes) -> dict[str, Any] | None:
 
 
 def _request_with_keys(spec: Mapping[str, Any], convert: Callable[[Any], Any]) -> dict[str, Any]:
-    keys = [{name: convert(value) for name, value in key.items()} for key in spec["Keys"]]
-    return {**spec, "Keys": keys}
+    return {**spec, "Keys": [convert(key) for key in spec["Keys"]]}
 
 
 def to_wire(value: Any) -> dict[str, str]:
