@@ -178,6 +178,8 @@ export class AlexHoWebSocketClient {
   readonly #random: () => number;
   readonly #WebSocket: WebSocketConstructor | undefined;
   readonly #signals: BrowserSignals | false | undefined;
+  /** A loopback URL is always worth a try, whatever the browser says about the network. */
+  readonly #loopback: boolean;
 
   #status: ConnectionStatus = 'idle';
   #lastError: AlexHoRealtimeError | undefined;
@@ -250,6 +252,7 @@ export class AlexHoWebSocketClient {
     this.#random = options.random ?? Math.random;
     this.#WebSocket = options.WebSocket;
     this.#signals = options.browserSignals;
+    this.#loopback = isLoopbackUrl(options.url);
     this.#recent = new RecentIds(this.#settings.dedupCapacity);
   }
 
@@ -505,7 +508,7 @@ export class AlexHoWebSocketClient {
         this.#setError(
           new AlexHoRealtimeError(
             'unauthorized',
-            `${this.#refusals} connection attempts in a row were refused or failed before opening (check the token and the URL)`,
+            `${this.#refusals} connection attempts in a row were refused or failed before opening (check the token and the URL${this.#offline ? '; the browser reports being offline' : ''})`,
           ),
         );
       }
@@ -522,11 +525,13 @@ export class AlexHoWebSocketClient {
     this.#reconnectTimer = undefined;
     if (this.#status === 'closed') return;
     this.#setStatus('reconnecting');
-    if (this.#offline) return;
     const policy = this.#errorState === undefined ? this.#backoff : this.#errorBackoff;
-    const delay = backoffDelay(policy, this.#attempt, this.#random);
+    // Offline is a hint, never a reason to stop: the backoff pauses at its slowest pace until the
+    // browser says `online` (which retries at once). A loopback URL ignores the hint.
+    const paused = this.#offline && !this.#loopback;
+    const delay = paused ? policy.capMs : backoffDelay(policy, this.#attempt, this.#random);
     this.#retry = { attempt: this.#attempt, delayMs: delay, at: Date.now() + delay };
-    this.#attempt++;
+    if (!paused) this.#attempt++;
     this.#reconnectTimer = setTimeout(() => this.#reconnectNow(), delay);
   }
 
@@ -721,10 +726,8 @@ export class AlexHoWebSocketClient {
     this.#offline = !isOnline();
     const onOffline = (): void => {
       this.#offline = true;
-      // Stop reconnecting; an open socket is checked rather than dropped (the signal can be wrong).
-      clearTimeout(this.#reconnectTimer);
-      this.#reconnectTimer = undefined;
-      this.#retry = undefined;
+      // Retries slow down (see #scheduleReconnect); an open socket is checked rather than dropped
+      // (the signal can be wrong: VPNs, captive portals, a machine with only loopback).
       this.#current?.checkAlive();
     };
     const onOnline = (): void => {
@@ -771,4 +774,20 @@ export class AlexHoWebSocketClient {
 function asRealtimeError(error: unknown): AlexHoRealtimeError {
   if (error instanceof AlexHoRealtimeError) return error;
   return new AlexHoRealtimeError('unavailable', error instanceof Error ? error.message : 'the connection failed');
+}
+
+/** True for `localhost`, `*.localhost`, 127.0.0.0/8 and `[::1]`: reachable with no network. */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '[::1]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  );
 }

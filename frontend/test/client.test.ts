@@ -396,19 +396,48 @@ describe('token refresh', () => {
 });
 
 describe('browser signals', () => {
-  it('waits while offline and reconnects as soon as the browser is back online', async () => {
+  it('keeps reconnecting to a loopback URL while the browser says it is offline', async () => {
+    // A machine with only loopback (or a VPN, a captive portal) makes browsers report offline.
+    const window = new EventTarget();
+    const { client, events } = startClient({
+      browserSignals: { window, document: new EventTarget(), isOnline: () => false },
+      backoff: { baseMs: 20, capMs: 20 },
+    });
+    await waitFor(() => client.status === 'open', 'open');
+    window.dispatchEvent(new Event('offline'));
+    const first = server.publish(makeEvent());
+    await waitFor(() => events.length === 1, 'a first event');
+    server.terminateAll();
+    const missed = makeEvent();
+    server.publish(missed, { live: false });
+    await waitFor(() => events.length === 2, 'the missed event, after a reconnect');
+    expect(events[1]?.id).toBe(missed.id);
+    expect(server.connections[1]?.messages[0]).toEqual({ action: 'resume', after: first });
+  });
+
+  it('slows down while offline, never stops, and retries at once when back online', async () => {
+    // A remote URL (dialled on loopback by a WebSocket that rewrites it): the offline hint counts.
+    const remote = 'wss://invoices.example.test/prod';
+    const target = server.url;
+    class Rerouted extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url.replace(remote, target), protocols);
+      }
+    }
     const window = new EventTarget();
     let online = true;
     const { client } = startClient({
+      url: remote,
+      WebSocket: Rerouted,
       browserSignals: { window, document: new EventTarget(), isOnline: () => online },
-      backoff: { baseMs: 20, capMs: 20 },
+      backoff: { baseMs: 20, capMs: 60_000 },
     });
     await waitFor(() => client.status === 'open', 'open');
     online = false;
     window.dispatchEvent(new Event('offline'));
     server.terminateAll();
-    await waitFor(() => client.status === 'reconnecting', 'reconnecting');
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await waitFor(() => client.retry !== undefined, 'a retry planned');
+    expect(client.retry?.delayMs).toBe(60_000);
     expect(server.connections).toHaveLength(1);
     online = true;
     window.dispatchEvent(new Event('online'));
