@@ -52,10 +52,17 @@ describe('package.json', () => {
     expect(manifest.name).toBe('@alexho/invoice-realtime');
     expect(manifest.type).toBe('module');
     expect(manifest.dependencies ?? {}).toEqual({});
-    expect(manifest.peerDependencies).toEqual({ react: '>=18' });
+    expect(manifest.peerDependencies).toEqual({
+      '@aws-sdk/client-secrets-manager': '^3.400.0',
+      '@aws-sdk/client-sns': '^3.400.0',
+      react: '>=18',
+    });
+    for (const peer of Object.keys(manifest.peerDependencies)) {
+      expect(manifest.peerDependenciesMeta[peer]).toEqual({ optional: true });
+    }
     expect(manifest.types).toBe('./dist/index.d.ts');
-    expect(Object.keys(manifest.exports)).toEqual(['.', './react', './package.json']);
-    for (const entry of ['.', './react']) {
+    expect(Object.keys(manifest.exports)).toEqual(['.', './react', './server', './package.json']);
+    for (const entry of ['.', './react', './server']) {
       const { types, default: main } = manifest.exports[entry];
       expect(existsSync(built(types))).toBe(true);
       expect(existsSync(built(main))).toBe(true);
@@ -66,6 +73,24 @@ describe('package.json', () => {
     expect([...bareImports(built(manifest.exports['.'].default))]).toEqual([]);
     expect([...bareImports(built(manifest.exports['./react'].default))].sort()).toEqual(['react', 'react/jsx-runtime']);
     expect(readFileSync(built(manifest.exports['./react'].default), 'utf-8').startsWith("'use client';")).toBe(true);
+  });
+
+  it('keeps node-only code and the AWS SDK behind ./server, the SDK loaded lazily', () => {
+    expect([...bareImports(built(manifest.exports['./server'].default))].sort()).toEqual([
+      '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-sns',
+      'node:crypto',
+    ]);
+    const staticImports = /(?:import|export)\s[^'"]*?from\s*['"]@aws-sdk/;
+    const serverDir = dirname(built(manifest.exports['./server'].default));
+    for (const file of ['aws-sdk.js', 'event-publisher.js', 'signing-key.js']) {
+      expect(readFileSync(join(serverDir, file), 'utf-8')).not.toMatch(staticImports);
+    }
+    // The public types never name the optional SDK packages (an app without them type-checks).
+    const typesOf = (path: string): string => readFileSync(path, 'utf-8').replace(/\/\*[\s\S]*?\*\//g, '');
+    for (const file of ['index.d.ts', 'token-minter.d.ts', 'event-publisher.d.ts', 'aws-client.d.ts']) {
+      expect(typesOf(join(serverDir, file))).not.toContain('@aws-sdk');
+    }
   });
 
   it('imports in plain Node without a window', () => {
