@@ -217,6 +217,25 @@ def _handler_class(endpoint: ManagementEndpoint) -> type[BaseHTTPRequestHandler]
                     status, error = 200, None
             self._answer(status, error)
 
+        def do_GET(self) -> None:
+            connection_id = self._connection_id()
+            if connection_id is None:
+                self._answer(404, "NotFoundException")
+                return
+            if not self._signed(b""):
+                return
+            with endpoint.lock:
+                gone = connection_id in endpoint.gone
+            if gone:
+                self._answer(410, "GoneException")
+                return
+            body = json.dumps({"connectedAt": "2026-12-06T12:00:00Z", "identity": {}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_DELETE(self) -> None:
             connection_id = self._connection_id()
             if connection_id is None:
