@@ -122,7 +122,7 @@ def test_query_pages_an_index_with_limits_and_start_keys(layer: AwsTables) -> No
 def test_batch_operations_take_any_number_of_items(layer: AwsTables) -> None:
     # GIVEN 130 revocation items written in one call (more than a BatchWriteItem request holds)
     revocations = clients.table(REVOCATIONS_TABLE_NAME)
-    revocations.batch_put({REVOCATION_KEY: f"SUB#{n}", REVOKED_AT: n} for n in range(130))
+    revocations.batch_write({REVOCATION_KEY: f"SUB#{n}", REVOKED_AT: n} for n in range(130))
     # WHEN 150 keys are read in one call (more than a BatchGetItem request holds)
     found = revocations.batch_get(
         [{REVOCATION_KEY: f"SUB#{n}"} for n in range(150)],
@@ -131,6 +131,10 @@ def test_batch_operations_take_any_number_of_items(layer: AwsTables) -> None:
     )
     # THEN exactly the 130 written come back
     assert sorted(int(item[REVOKED_AT]) for item in found) == list(range(130))
+    # AND deletes in a batch write remove exactly their items
+    revocations.batch_write(deletes=[{REVOCATION_KEY: f"SUB#{n}"} for n in range(100)])
+    left = revocations.batch_get([{REVOCATION_KEY: f"SUB#{n}"} for n in range(130)])
+    assert sorted(int(item[REVOKED_AT]) for item in left) == list(range(100, 130))
 
 
 def test_a_missing_table_is_an_error_at_once(layer: AwsTables) -> None:
@@ -279,7 +283,7 @@ def test_items_left_unprocessed_every_round_are_an_error(scripted: ScriptedDynam
     left = {"UnprocessedItems": {"t": [{"PutRequest": {"Item": {"k": {"S": "a"}}}}]}}
     scripted.answers = [(200, left)] * BATCH_ROUNDS
     with pytest.raises(AwsError) as raised:
-        scripted_table(scripted.url, []).batch_put([{"k": "a"}])
+        scripted_table(scripted.url, []).batch_write([{"k": "a"}])
     assert raised.value.code == UNPROCESSED
     assert len(scripted.requests) == BATCH_ROUNDS
 

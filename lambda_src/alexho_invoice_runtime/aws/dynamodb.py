@@ -108,8 +108,8 @@ class TableApi(Protocol):
         """``BatchGetItem`` of ``keys`` (any number): the items found, in no set order."""
         ...
 
-    def batch_put(self, items: Iterable[Item]) -> None:
-        """``BatchWriteItem`` puts of ``items`` (any number)."""
+    def batch_write(self, puts: Iterable[Item] = (), deletes: Iterable[Item] = ()) -> None:
+        """``BatchWriteItem``: put ``puts`` and delete the items of the keys ``deletes``."""
         ...
 
 
@@ -312,9 +312,13 @@ class Table:
                 raise AwsError(UNPROCESSED, 200, f"keys of {self._name} left unprocessed")
         return found
 
-    def batch_put(self, items: Iterable[Item]) -> None:
-        """``BatchWriteItem`` puts of ``items`` (any number)."""
-        requests = [{"PutRequest": {"Item": to_wire_item(item)}} for item in items]
+    def batch_write(self, puts: Iterable[Item] = (), deletes: Iterable[Item] = ()) -> None:
+        """``BatchWriteItem`` (any number of requests): put ``puts`` and delete the items of the
+        keys ``deletes``. Unprocessed requests are sent again after a jittered pause."""
+        requests: list[dict[str, Any]] = [
+            {"PutRequest": {"Item": to_wire_item(item)}} for item in puts
+        ]
+        requests.extend({"DeleteRequest": {"Key": to_wire_item(key)}} for key in deletes)
         for start in range(0, len(requests), BATCH_WRITE_LIMIT):
             pending = requests[start : start + BATCH_WRITE_LIMIT]
             for round_number in range(1, BATCH_ROUNDS + 1):
