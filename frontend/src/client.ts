@@ -14,7 +14,13 @@ import type { ParsedFrame } from './frames.js';
 import { tokenExpiryMs } from './jwt.js';
 import { CLOSE_CODES, Link, type LinkEnd, type WebSocketConstructor } from './link.js';
 import { Listeners } from './listeners.js';
-import { SUBPROTOCOL, type InvoiceEvent, type InvoiceEventType, type ResumeEndFrame } from './types.js';
+import {
+  SUBPROTOCOL,
+  type InvoiceEvent,
+  type InvoiceEventType,
+  type ResumeEndFrame,
+  type ResumeMessage,
+} from './types.js';
 
 export type { WebSocketConstructor } from './link.js';
 
@@ -98,6 +104,13 @@ export interface AlexHoClientOptions {
   WebSocket?: WebSocketConstructor;
   /** Browser signals to follow; `false` to ignore them (default: `window` and `document` if present). */
   browserSignals?: BrowserSignals | false;
+  /**
+   * When the page's data was loaded (epoch ms, e.g. `Date.now()` where the list was fetched): the
+   * first connection replays every event recorded since then (`resume` `since`), so nothing
+   * published between the fetch and the socket opening is lost. Later resumes continue after the
+   * last cursor.
+   */
+  since?: number;
 }
 
 /** Delivery details of an event. */
@@ -111,6 +124,25 @@ export type StatusListener = (status: ConnectionStatus, error: AlexHoRealtimeErr
 export type IgnoredListener = (ignored: { kind: 'malformed' | 'unknown'; problem: string }) => void;
 export type ResumeListener = (resumeEnd: ResumeEndFrame) => void;
 
+/**
+ * Why the client cannot prove it missed nothing:
+ * - `truncated`: a resume reached beyond the server's retention;
+ * - `resume-failed`: the server answered a resume with an `error` frame (`serverCode`);
+ * - `handover-unconfirmed`: a handover to a new connection ended without its resume's answer.
+ */
+export type GapReason = 'truncated' | 'resume-failed' | 'handover-unconfirmed';
+
+/** A moment after which events may be missing: the application should refetch its state. */
+export interface RealtimeGap {
+  reason: GapReason;
+  /** When the client noticed it (epoch ms). */
+  at: number;
+  /** For `resume-failed`: the code of the `error` frame. */
+  serverCode?: string;
+}
+
+export type GapListener = (gap: RealtimeGap) => void;
+
 /** Counters of what the client ignored or did. */
 export interface ClientStats {
   malformedFrames: number;
@@ -123,6 +155,8 @@ export interface ClientStats {
   handovers: number;
   /** Tokens refreshed on an open connection. */
   refreshes: number;
+  /** Gaps reported to `onGap`. */
+  gaps: number;
 }
 
 const DEFAULTS = {
@@ -170,7 +204,7 @@ export class AlexHoWebSocketClient {
   readonly #settings: Required<
     Omit<
       AlexHoClientOptions,
-      'url' | 'getToken' | 'backoff' | 'errorBackoff' | 'browserSignals' | 'WebSocket' | 'random'
+      'url' | 'getToken' | 'backoff' | 'errorBackoff' | 'browserSignals' | 'WebSocket' | 'random' | 'since'
     >
   >;
   readonly #backoff: BackoffPolicy;
@@ -194,7 +228,12 @@ export class AlexHoWebSocketClient {
     reconnects: 0,
     handovers: 0,
     refreshes: 0,
+    gaps: 0,
   };
+  /** The `since` option; the first open time once a connection has opened without one. */
+  #since: number | undefined;
+  /** Links whose `resume` has not been answered by its final `resume-end` yet. */
+  readonly #resuming = new WeakSet<Link>();
 
   /** The connection in use (open or still opening). */
   #current: Link | undefined;
@@ -216,7 +255,12 @@ export class AlexHoWebSocketClient {
   #handoverTimer: Timer | undefined;
   #pendingRefresh: PendingRefresh | undefined;
   #refreshUnsupported = false;
-  #offline = false;
+  /**
+   * What the browser says of the network: `reported` offline when the client started (a state
+   * browsers misreport: VPNs, captive portals, a machine with only loopback), `signalled` by an
+   * `offline` event (a change just seen). A connection that opens disproves either.
+   */
+  #offline: 'no' | 'reported' | 'signalled' = 'no';
   #retry: RetryPlan | undefined;
   #removeSignalListeners: (() => void) | undefined;
 
@@ -224,6 +268,7 @@ export class AlexHoWebSocketClient {
   readonly #statusListeners = new Listeners<[ConnectionStatus, AlexHoRealtimeError | undefined]>();
   readonly #ignoredListeners = new Listeners<[{ kind: 'malformed' | 'unknown'; problem: string }]>();
   readonly #resumeListeners = new Listeners<[ResumeEndFrame]>();
+  readonly #gapListeners = new Listeners<[RealtimeGap]>();
 
   constructor(options: AlexHoClientOptions) {
     if (typeof options.url !== 'string' || !/^wss?:\/\//i.test(options.url)) {
@@ -232,7 +277,11 @@ export class AlexHoWebSocketClient {
     if (typeof options.getToken !== 'function') {
       throw new TypeError('AlexHoWebSocketClient: getToken must be a function returning a token');
     }
+    if (options.since !== undefined && !(Number.isSafeInteger(options.since) && options.since >= 0)) {
+      throw new TypeError('AlexHoWebSocketClient: since must be epoch milliseconds (an integer >= 0)');
+    }
     this.#url = options.url;
+    this.#since = options.since;
     this.#getToken = options.getToken;
     this.#settings = {
       tokenTransport: options.tokenTransport ?? DEFAULTS.tokenTransport,
@@ -328,6 +377,11 @@ export class AlexHoWebSocketClient {
   /** The end of each `resume`; `truncated: true` means events may be missing (refetch state). */
   onResume(listener: ResumeListener): () => void {
     return this.#resumeListeners.add(listener);
+  }
+
+  /** Moments after which events may be missing (refetch the application's state then). */
+  onGap(listener: GapListener): () => void {
+    return this.#gapListeners.add(listener);
   }
 
   // ---- Lifecycle -------------------------------------------------------------------------------
@@ -441,14 +495,18 @@ export class AlexHoWebSocketClient {
     if (link === this.#next) {
       // Handover: catch up on the new socket; the old one closes at the end of the resume, or
       // after a pong's deadline without one (both sockets receive live events meanwhile).
-      if (this.#cursor === undefined || !link.send({ action: 'resume', after: this.#cursor })) {
+      if (!this.#sendResume(link)) {
         this.#completeHandover();
       } else {
-        this.#handoverTimer = setTimeout(() => this.#completeHandover(), this.#settings.pongTimeoutMs);
+        this.#handoverTimer = setTimeout(() => {
+          if (this.#resuming.has(link)) this.#reportGap({ reason: 'handover-unconfirmed' });
+          this.#completeHandover();
+        }, this.#settings.pongTimeoutMs);
       }
       return;
     }
     if (link !== this.#current) return;
+    this.#offline = 'no';
     this.#refusals = 0;
     if (this.#errorState === 'unauthorized') this.#errorState = undefined;
     if (
@@ -460,7 +518,27 @@ export class AlexHoWebSocketClient {
     }
     this.#startConnectionTimers(link);
     this.#setStatus('open');
-    if (this.#cursor !== undefined) link.send({ action: 'resume', after: this.#cursor });
+    this.#sendResume(link);
+    // From now on a connection that opens without a cursor resumes since this one opened.
+    this.#since ??= link.openedAt;
+  }
+
+  /** Sends `resume` from the cursor, else since `#since`; false when there is nothing to resume. */
+  #sendResume(link: Link): boolean {
+    const message: ResumeMessage | undefined =
+      this.#cursor !== undefined
+        ? { action: 'resume', after: this.#cursor }
+        : this.#since !== undefined
+          ? { action: 'resume', since: this.#since }
+          : undefined;
+    if (message === undefined || !link.send(message)) return false;
+    this.#resuming.add(link);
+    return true;
+  }
+
+  #reportGap(gap: Omit<RealtimeGap, 'at'>): void {
+    this.#stats.gaps++;
+    this.#gapListeners.emit({ ...gap, at: Date.now() });
   }
 
   #linkEnded(link: Link, end: LinkEnd): void {
@@ -508,7 +586,7 @@ export class AlexHoWebSocketClient {
         this.#setError(
           new AlexHoRealtimeError(
             'unauthorized',
-            `${this.#refusals} connection attempts in a row were refused or failed before opening (check the token and the URL${this.#offline ? '; the browser reports being offline' : ''})`,
+            `${this.#refusals} connection attempts in a row were refused or failed before opening (check the token and the URL${this.#offline === 'no' ? '' : '; the browser reports being offline'})`,
           ),
         );
       }
@@ -527,8 +605,9 @@ export class AlexHoWebSocketClient {
     this.#setStatus('reconnecting');
     const policy = this.#errorState === undefined ? this.#backoff : this.#errorBackoff;
     // Offline is a hint, never a reason to stop: the backoff pauses at its slowest pace until the
-    // browser says `online` (which retries at once). A loopback URL ignores the hint.
-    const paused = this.#offline && !this.#loopback;
+    // browser says `online` (which retries at once). A loopback URL ignores an offline state the
+    // browser merely reports (no network but loopback); an `offline` event pauses it too.
+    const paused = this.#offline === 'signalled' || (this.#offline === 'reported' && !this.#loopback);
     const delay = paused ? policy.capMs : backoffDelay(policy, this.#attempt, this.#random);
     this.#retry = { attempt: this.#attempt, delayMs: delay, at: Date.now() + delay };
     if (!paused) this.#attempt++;
@@ -657,11 +736,10 @@ export class AlexHoWebSocketClient {
         return;
       case 'resume-end':
         this.#advanceCursor(frame.cursor);
-        if (frame.more) {
-          link.send({ action: 'resume', after: frame.cursor });
-          return;
-        }
+        if (frame.more && link.send({ action: 'resume', after: frame.cursor })) return;
+        this.#resuming.delete(link);
         this.#resumeListeners.emit(frame);
+        if (frame.truncated) this.#reportGap({ reason: 'truncated' });
         if (link === this.#next) this.#completeHandover();
         return;
       case 'refreshed': {
@@ -693,11 +771,12 @@ export class AlexHoWebSocketClient {
           }
           return;
         }
-        if (link === this.#next) {
-          // The new socket could not resume. Both sockets have been receiving live events since
-          // it opened, so the old one has delivered everything before that: no gap either way.
-          this.#completeHandover();
+        if (this.#resuming.has(link)) {
+          // A refused resume: what was recorded before this socket opened may be missing.
+          this.#resuming.delete(link);
+          this.#reportGap({ reason: 'resume-failed', serverCode: frame.code });
         }
+        if (link === this.#next) this.#completeHandover();
         this.#setError(new AlexHoRealtimeError('server', `the server answered: ${frame.code}`, frame.code));
         return;
       }
@@ -723,15 +802,15 @@ export class AlexHoWebSocketClient {
     const target = this.#signals?.window ?? scope.window;
     const doc = this.#signals?.document ?? scope.document;
     const isOnline = this.#signals?.isOnline ?? (() => scope.navigator?.onLine !== false);
-    this.#offline = !isOnline();
+    this.#offline = isOnline() ? 'no' : 'reported';
     const onOffline = (): void => {
-      this.#offline = true;
+      this.#offline = 'signalled';
       // Retries slow down (see #scheduleReconnect); an open socket is checked rather than dropped
       // (the signal can be wrong: VPNs, captive portals, a machine with only loopback).
       this.#current?.checkAlive();
     };
     const onOnline = (): void => {
-      this.#offline = false;
+      this.#offline = 'no';
       this.#wakeUp();
     };
     const onVisibility = (): void => {

@@ -116,7 +116,7 @@ export interface ResumeEndFrame {
   count: number;
   /** The resume stopped at its batch limit: another `resume` from `cursor` brings the rest. */
   more: boolean;
-  /** The cursor was older than the log's retention: events may be missing (refetch state). */
+  /** The position was older than the log's retention: events may be missing (refetch state). */
   truncated: boolean;
 }
 
@@ -134,10 +134,8 @@ export interface PingMessage {
   action: 'ping';
 }
 
-export interface ResumeMessage {
-  action: 'resume';
-  after: string;
-}
+/** Replays what was recorded `after` a cursor, or `since` a time (epoch ms) when there is none yet. */
+export type ResumeMessage = { action: 'resume'; after: string } | { action: 'resume'; since: number };
 
 export interface RefreshMessage {
   action: 'refresh';

@@ -323,7 +323,11 @@ describe('max-age handover without a resume answer', () => {
     server.publish(makeEvent());
     await waitFor(() => events.length === 1, 'an event (so that there is a cursor)');
     server.behaviour.answerResume = false;
+    const gaps: string[] = [];
+    client.onGap((gap) => gaps.push(gap.reason));
     await waitFor(() => client.stats.handovers === 1, 'the handover');
+    // Without the resume's answer, continuity is not proven: a gap is reported.
+    expect(gaps).toEqual(['handover-unconfirmed']);
     await waitFor(() => server.connections[0]?.closed === true, 'the old socket closed');
     const late = makeEvent();
     server.publish(late);
@@ -396,15 +400,13 @@ describe('token refresh', () => {
 });
 
 describe('browser signals', () => {
-  it('keeps reconnecting to a loopback URL while the browser says it is offline', async () => {
+  it('keeps reconnecting to a loopback URL while the browser reports being offline', async () => {
     // A machine with only loopback (or a VPN, a captive portal) makes browsers report offline.
-    const window = new EventTarget();
     const { client, events } = startClient({
-      browserSignals: { window, document: new EventTarget(), isOnline: () => false },
-      backoff: { baseMs: 20, capMs: 20 },
+      browserSignals: { window: new EventTarget(), document: new EventTarget(), isOnline: () => false },
+      backoff: { baseMs: 20, capMs: 60_000 },
     });
     await waitFor(() => client.status === 'open', 'open');
-    window.dispatchEvent(new Event('offline'));
     const first = server.publish(makeEvent());
     await waitFor(() => events.length === 1, 'a first event');
     server.terminateAll();
@@ -415,15 +417,31 @@ describe('browser signals', () => {
     expect(server.connections[1]?.messages[0]).toEqual({ action: 'resume', after: first });
   });
 
-  it('slows down while offline, never stops, and retries at once when back online', async () => {
-    // A remote URL (dialled on loopback by a WebSocket that rewrites it): the offline hint counts.
-    const remote = 'wss://invoices.example.test/prod';
+  /** A remote URL, dialled on loopback by a WebSocket that rewrites it (nothing leaves loopback). */
+  const remote = 'wss://invoices.example.test/prod';
+  const reroutedWebSocket = (): typeof WebSocket => {
     const target = server.url;
-    class Rerouted extends WebSocket {
-      constructor(url: string, protocols?: string | string[]) {
-        super(url.replace(remote, target), protocols);
+    return class Rerouted extends WebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(String(url).replace(remote, target), protocols);
       }
-    }
+    };
+  };
+
+  it('takes a connection that opens as proof that a reported offline state is wrong', async () => {
+    const { client } = startClient({
+      url: remote,
+      WebSocket: reroutedWebSocket(),
+      browserSignals: { window: new EventTarget(), document: new EventTarget(), isOnline: () => false },
+      backoff: { baseMs: 20, capMs: 60_000 },
+    });
+    await waitFor(() => client.status === 'open', 'open');
+    server.terminateAll();
+    await waitFor(() => server.connections.length === 2 && client.status === 'open', 'reconnected');
+  });
+
+  it('slows down after an offline event, never stops, and retries at once when back online', async () => {
+    const Rerouted = reroutedWebSocket();
     const window = new EventTarget();
     let online = true;
     const { client } = startClient({
@@ -452,5 +470,101 @@ describe('browser signals', () => {
     document.visibilityState = 'visible';
     document.dispatchEvent(new Event('visibilitychange'));
     await waitFor(() => server.connections[0]?.messages.some((m) => m.action === 'ping') === true, 'a ping');
+  });
+});
+
+describe('resume since the page loaded', () => {
+  it('starts with a resume since the given time and gets only what was recorded since', async () => {
+    const loadedAt = Date.now() - 60_000;
+    const before = makeEvent();
+    const after = makeEvent();
+    server.publish(before, { live: false, recordedAt: loadedAt - 1 });
+    server.publish(after, { live: false, recordedAt: loadedAt + 5 });
+    const { client, events } = startClient({ since: loadedAt });
+    await waitFor(() => events.length === 1 && client.cursor !== undefined, 'the event since then');
+    expect(server.connections[0]?.messages[0]).toEqual({ action: 'resume', since: loadedAt });
+    expect(events.map((event) => event.id)).toEqual([after.id]);
+    expect(client.stats.gaps).toBe(0);
+  });
+
+  it('follows more: true until the replay is complete', async () => {
+    server.behaviour.resumeBatch = 2;
+    const loadedAt = Date.now() - 1_000;
+    const published = [1, 2, 3, 4, 5].map((offset) => {
+      const event = makeEvent();
+      server.publish(event, { live: false, recordedAt: loadedAt + offset });
+      return event.id;
+    });
+    const { events } = startClient({ since: loadedAt });
+    await waitFor(() => events.length === 5, 'all five events');
+    expect(events.map((event) => event.id)).toEqual(published);
+    expect(server.connections[0]?.messages.filter((m) => m.action === 'resume')).toHaveLength(3);
+  });
+
+  it('resumes after the last cursor, not since, once it has one', async () => {
+    const { client, events } = startClient({ since: Date.now() - 1_000 });
+    await waitFor(() => client.cursor !== undefined, 'the first resume answered');
+    const first = server.publish(makeEvent());
+    await waitFor(() => events.length === 1, 'a live event');
+    server.terminateAll();
+    await waitFor(() => server.connections[1]?.messages.length === 1, 'the second resume');
+    expect(server.connections[1]?.messages[0]).toEqual({ action: 'resume', after: first });
+  });
+
+  it('after a drop before any event, resumes since its first connection opened', async () => {
+    const { client, events } = startClient();
+    await waitFor(() => client.status === 'open', 'open');
+    expect(server.connections[0]?.messages).toEqual([]);
+    server.terminateAll();
+    const missed = makeEvent();
+    server.publish(missed, { live: false });
+    await waitFor(() => events.length === 1, 'the event missed while away');
+    expect(events[0]?.id).toBe(missed.id);
+    expect(server.connections[1]?.messages[0]).toMatchObject({ action: 'resume', since: expect.any(Number) });
+  });
+
+  it('rejects a since that is not epoch milliseconds', () => {
+    expect(() => new AlexHoWebSocketClient({ url: 'wss://example.test', getToken: () => 't', since: 1.5 })).toThrow(
+      /since must be epoch milliseconds/,
+    );
+  });
+});
+
+describe('gaps', () => {
+  it('reports a gap when a resume reaches beyond the retention', async () => {
+    server.behaviour.retentionMs = 60_000;
+    const gaps: string[] = [];
+    const { client } = startClient({ since: Date.now() - 120_000 });
+    client.onGap((gap) => gaps.push(gap.reason));
+    await waitFor(() => gaps.length === 1, 'a gap');
+    expect(gaps).toEqual(['truncated']);
+    expect(client.stats.gaps).toBe(1);
+    expect(client.status).toBe('open');
+  });
+
+  it('reports a gap when the server refuses a resume, with its code', async () => {
+    const { client, events } = startClient();
+    const gaps: { reason: string; serverCode?: string }[] = [];
+    client.onGap((gap) => gaps.push(gap));
+    await waitFor(() => client.status === 'open', 'open');
+    server.publish(makeEvent());
+    await waitFor(() => events.length === 1, 'an event');
+    server.behaviour.resumeErrorCode = 'invalid-cursor';
+    server.terminateAll();
+    await waitFor(() => gaps.length === 1, 'a gap');
+    expect(gaps[0]).toMatchObject({ reason: 'resume-failed', serverCode: 'invalid-cursor' });
+    expect(client.status).toBe('open');
+  });
+
+  it('reports no gap after an ordinary reconnect and resume', async () => {
+    const { client, events } = startClient();
+    await waitFor(() => client.status === 'open', 'open');
+    server.publish(makeEvent());
+    await waitFor(() => events.length === 1, 'an event');
+    server.terminateAll();
+    await waitFor(() => server.connections.length === 2 && client.status === 'open', 'reconnected');
+    await waitFor(() => server.connections[1]?.messages.length === 1, 'the resume');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(client.stats.gaps).toBe(0);
   });
 });

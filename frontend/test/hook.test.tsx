@@ -224,3 +224,55 @@ describe('notifications', () => {
     }
   });
 });
+
+describe('since and gaps', () => {
+  function Stale({ name }: { name: string }): ReactNode {
+    const { stale, gap, clearStale, events } = useAlexHoWebSocket({ onGap: (next) => gapsSeen.push(next.reason) });
+    return (
+      <section>
+        <span data-testid={`${name}-stale`}>{stale ? `stale:${gap?.reason ?? ''}` : 'fresh'}</span>
+        <span data-testid={`${name}-count`}>{events.length}</span>
+        <button type="button" onClick={clearStale}>
+          refetched
+        </button>
+      </section>
+    );
+  }
+  let gapsSeen: string[] = [];
+  beforeEach(() => {
+    gapsSeen = [];
+  });
+
+  it("replays what was recorded since the provider's since", async () => {
+    const loadedAt = Date.now() - 30_000;
+    server.publish(makeEvent(), { live: false, recordedAt: loadedAt - 10 });
+    server.publish(makeEvent({ type: 'INVOICE_SENT', data: { status: 'SENT' } }), {
+      live: false,
+      recordedAt: loadedAt + 10,
+    });
+    render(
+      <AlexHoRealtimeProvider url={server.url} getToken={getToken} since={loadedAt}>
+        <Pane name="a" />
+      </AlexHoRealtimeProvider>,
+    );
+    await until(() => text('a-count') === '1', 'the event since then');
+    expect(text('a-last')).toBe('INVOICE_SENT');
+    expect(server.connections[0]?.messages[0]).toEqual({ action: 'resume', since: loadedAt });
+  });
+
+  it('is stale after a gap, calls onGap, and is fresh again after clearStale', async () => {
+    server.behaviour.retentionMs = 1_000;
+    render(
+      <AlexHoRealtimeProvider url={server.url} getToken={getToken} since={Date.now() - 60_000}>
+        <Stale name="a" />
+        <Stale name="b" />
+      </AlexHoRealtimeProvider>,
+    );
+    await until(() => text('a-stale') === 'stale:truncated', 'stale');
+    expect(text('b-stale')).toBe('stale:truncated');
+    expect(gapsSeen).toEqual(['truncated', 'truncated']);
+    act(() => screen.getAllByRole('button', { name: 'refetched' })[0]?.click());
+    expect(text('a-stale')).toBe('fresh');
+    expect(text('b-stale')).toBe('fresh');
+  });
+});

@@ -16,7 +16,16 @@ interface Notification {
   receivedAt: number;
 }
 
-export function Pane({ spec, websocketUrl }: { spec: PaneSpec; websocketUrl: string }): ReactNode {
+export function Pane({
+  spec,
+  websocketUrl,
+  since,
+}: {
+  spec: PaneSpec;
+  websocketUrl: string;
+  /** `?since=<epoch ms>`: the first connection replays what was recorded since then. */
+  since?: number | undefined;
+}): ReactNode {
   const { identity } = spec;
   const getToken = useCallback(() => fetchToken(identity), [identity]);
   const [notifications, setNotifications] = useState<readonly Notification[]>([]);
@@ -25,7 +34,7 @@ export function Pane({ spec, websocketUrl }: { spec: PaneSpec; websocketUrl: str
     setNotifications((previous) => [entry, ...previous].slice(0, MAX_NOTIFICATIONS));
   }, []);
   return (
-    <AlexHoRealtimeProvider url={websocketUrl} getToken={getToken} notify={notify}>
+    <AlexHoRealtimeProvider url={websocketUrl} getToken={getToken} notify={notify} since={since}>
       <PaneBody spec={spec} notifications={notifications} />
     </AlexHoRealtimeProvider>
   );
@@ -34,13 +43,19 @@ export function Pane({ spec, websocketUrl }: { spec: PaneSpec; websocketUrl: str
 function PaneBody({ spec, notifications }: { spec: PaneSpec; notifications: readonly Notification[] }): ReactNode {
   const userType = spec.userType;
   // The seed's own call: the provider above supplies the URL and getToken.
-  const { status, error, invoices, events, lastEventAt } = useAlexHoWebSocket({
+  const { status, error, invoices, events, lastEventAt, stale, gap, clearStale } = useAlexHoWebSocket({
     enabled: true,
     userType: userType || 'ADMIN',
     showNotifications: true,
   });
   return (
-    <section className="pane" data-pane={spec.key} data-connection-status={status} aria-label={spec.title}>
+    <section
+      className="pane"
+      data-pane={spec.key}
+      data-connection-status={status}
+      data-stale={gap?.reason}
+      aria-label={spec.title}
+    >
       <header className="pane-header">
         <div>
           <h2>{spec.title}</h2>
@@ -50,6 +65,15 @@ function PaneBody({ spec, notifications }: { spec: PaneSpec; notifications: read
           {status}
         </span>
       </header>
+      {stale && (
+        // A real app refetches its list here (then calls clearStale); the demo has no list to fetch.
+        <p className="stale" role="status">
+          <span className="stale-badge">stale — refetch</span> events may have been missed ({gap?.reason}).{' '}
+          <button type="button" onClick={clearStale}>
+            Refetched
+          </button>
+        </p>
+      )}
       {error !== undefined && (
         <p className="pane-error" role="status">
           {error.message}

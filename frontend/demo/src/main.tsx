@@ -6,7 +6,15 @@ import { Pane } from './Pane.js';
 import { panesFor, type PaneSpec } from './panes.js';
 import { Scenario } from './Scenario.js';
 
-function DemoPage({ config, panes }: { config: DemoConfig; panes: readonly PaneSpec[] }): ReactNode {
+function DemoPage({
+  config,
+  panes,
+  since,
+}: {
+  config: DemoConfig;
+  panes: readonly PaneSpec[];
+  since: number | undefined;
+}): ReactNode {
   return (
     <>
       <header className="page-header">
@@ -20,7 +28,7 @@ function DemoPage({ config, panes }: { config: DemoConfig; panes: readonly PaneS
       </header>
       <main className="panes">
         {panes.map((spec) => (
-          <Pane key={spec.key} spec={spec} websocketUrl={config.websocketUrl} />
+          <Pane key={spec.key} spec={spec} websocketUrl={config.websocketUrl} since={since} />
         ))}
       </main>
     </>
@@ -35,12 +43,19 @@ async function start(): Promise<void> {
     const panes = panesFor(window.location.search, config.customerIds);
     createRoot(root).render(
       <StrictMode>
-        <DemoPage config={config} panes={panes} />
+        <DemoPage config={config} panes={panes} since={sinceFrom(window.location.search)} />
       </StrictMode>,
     );
   } catch (failure) {
     root.textContent = `The demo page could not reach the local stack: ${failure instanceof Error ? failure.message : String(failure)}`;
   }
+}
+
+/** `?since=<epoch ms>`, when it is one. */
+function sinceFrom(search: string): number | undefined {
+  const value = new URLSearchParams(search).get('since');
+  if (value === null || !/^\d{1,13}$/.test(value)) return undefined;
+  return Number(value);
 }
 
 void start();

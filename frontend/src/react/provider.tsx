@@ -16,6 +16,11 @@ export interface AlexHoRealtimeProviderProps {
   getToken: () => string | Promise<string>;
   /** Client options (read when the client is created). */
   options?: ClientOptions;
+  /**
+   * When the page's data was loaded (epoch ms, e.g. passed down from the server component that
+   * fetched it): the first connection replays every event recorded since then.
+   */
+  since?: number;
   /** Shows notifications (a toast library); without it, the browser Notification API is used. */
   notify?: NotifyFunction;
   children?: ReactNode;
@@ -29,15 +34,17 @@ export function AlexHoRealtimeProvider({
   url,
   getToken,
   options,
+  since,
   notify,
   children,
 }: AlexHoRealtimeProviderProps): ReactNode {
-  const latest = useRef({ getToken, options, notify });
-  latest.current = { getToken, options, notify };
+  const latest = useRef({ getToken, options, since, notify });
+  latest.current = { getToken, options, since, notify };
   const connection = useMemo(
     () =>
       new SharedConnection(() => ({
         ...latest.current.options,
+        since: latest.current.since ?? latest.current.options?.since,
         url,
         getToken: () => latest.current.getToken(),
       })),

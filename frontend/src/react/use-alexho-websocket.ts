@@ -1,7 +1,7 @@
 'use client';
 /** `useAlexHoWebSocket`: invoice events, connection status and invoices for a React component. */
-import { useContext, useEffect, useMemo, useRef, useState } from 'react';
-import { AlexHoRealtimeError, type AlexHoWebSocketClient, type ConnectionStatus } from '../client.js';
+import { useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
+import { AlexHoRealtimeError, type AlexHoWebSocketClient, type ConnectionStatus, type RealtimeGap } from '../client.js';
 import { notificationMessage, type UserType } from '../notifications.js';
 import type { InvoiceState } from '../store.js';
 import type { InvoiceEvent, InvoiceEventType } from '../types.js';
@@ -22,6 +22,13 @@ export interface UseAlexHoWebSocketOptions {
   getToken?: () => string | Promise<string>;
   /** Client options for a hook-owned client. */
   clientOptions?: ClientOptions;
+  /**
+   * For a hook-owned client: when the page's data was loaded (epoch ms); the first connection
+   * replays every event since then. Under a provider, give it to the provider.
+   */
+  since?: number;
+  /** Called when events may have been missed (a gap): refetch, then call `clearStale()`. */
+  onGap?: (gap: RealtimeGap) => void;
   /** Overrides the provider's `notify`. */
   notify?: NotifyFunction;
   /** Only these event types reach `events`, `onEvent` and notifications. */
@@ -47,6 +54,12 @@ export interface UseAlexHoWebSocketResult {
   invoices: readonly InvoiceState[];
   /** The client while the hook is enabled (for `stats`, `cursor`, or more subscriptions). */
   client: AlexHoWebSocketClient | undefined;
+  /** True after a gap until `clearStale()`: events may be missing, refetch the app's data. */
+  stale: boolean;
+  /** The gap that made the data stale. */
+  gap: RealtimeGap | undefined;
+  /** Call once the app has refetched its data (for every hook of the same client). */
+  clearStale: () => void;
 }
 
 const NO_EVENTS: readonly InvoiceEvent[] = Object.freeze([]);
@@ -71,6 +84,7 @@ export function useAlexHoWebSocket(options: UseAlexHoWebSocketOptions = {}): Use
         ? undefined
         : new SharedConnection(() => ({
             ...latest.current.clientOptions,
+            since: latest.current.since ?? latest.current.clientOptions?.since,
             url: ownUrl,
             // The latest getToken, so that a new function on every render needs no new client.
             getToken: () => {
@@ -100,13 +114,21 @@ export function useAlexHoWebSocket(options: UseAlexHoWebSocketOptions = {}): Use
   const [events, setEvents] = useState<readonly InvoiceEvent[]>(NO_EVENTS);
   const [lastEventAt, setLastEventAt] = useState<number | undefined>(undefined);
   const [invoices, setInvoices] = useState<readonly InvoiceState[]>(NO_INVOICES);
+  const [gap, setGap] = useState<RealtimeGap | undefined>(undefined);
   const typesKey = options.eventTypes === undefined ? '' : [...options.eventTypes].sort().join(',');
   const getContextNotify = context?.getNotify;
 
   useEffect(() => {
     if (!enabled || connection === undefined || configError !== undefined) return undefined;
     const types = typesKey === '' ? undefined : new Set(typesKey.split(','));
-    const active = connection.acquire();
+    let active: AlexHoWebSocketClient;
+    try {
+      active = connection.acquire();
+    } catch (failure) {
+      // A bad option (a missing or malformed URL): the hook's error, never a crash of the route.
+      setClientError(failure instanceof Error ? failure : new Error(String(failure)));
+      return () => setClientError(undefined);
+    }
     const readInvoices = (): readonly InvoiceState[] => {
       if (invoiceId === undefined) return connection.store.list();
       const one = connection.store.get(invoiceId);
@@ -121,6 +143,11 @@ export function useAlexHoWebSocket(options: UseAlexHoWebSocketOptions = {}): Use
       setClientError(error);
     });
     const offStore = connection.store.subscribe(() => setInvoices(readInvoices()));
+    setGap(connection.gap);
+    const offGap = connection.onGapChange((next) => {
+      setGap(next);
+      if (next !== undefined) latest.current.onGap?.(next);
+    });
     const offEvents = active.subscribe((event) => {
       if (types !== undefined && !types.has(event.type)) return;
       if (invoiceId !== undefined && event.data.invoiceId !== invoiceId) return;
@@ -139,6 +166,7 @@ export function useAlexHoWebSocket(options: UseAlexHoWebSocketOptions = {}): Use
     });
     return () => {
       offEvents();
+      offGap();
       offStore();
       offStatus();
       connection.release();
@@ -146,6 +174,8 @@ export function useAlexHoWebSocket(options: UseAlexHoWebSocketOptions = {}): Use
       setStatus('idle');
     };
   }, [enabled, connection, configError, typesKey, invoiceId, getContextNotify]);
+
+  const clearStale = useCallback(() => connection?.clearGap(), [connection]);
 
   return {
     status: enabled ? status : 'idle',
@@ -155,5 +185,8 @@ export function useAlexHoWebSocket(options: UseAlexHoWebSocketOptions = {}): Use
     lastEventAt,
     invoices,
     client,
+    stale: gap !== undefined,
+    gap,
+    clearStale,
   };
 }

@@ -35,6 +35,12 @@ export interface ServerBehaviour {
   answerResume: boolean;
   /** Close every new connection right after it opens (default false). */
   closeOnOpen: boolean;
+  /** Answer `resume` with an `error` frame of this code instead (default: none). */
+  resumeErrorCode: string | undefined;
+  /** How far back the log reaches; older positions are answered `truncated: true` (default 1 h). */
+  retentionMs: number;
+  /** Replay at most this many events per `resume`, then `more: true` (default 100). */
+  resumeBatch: number;
 }
 
 let eventCounter = 0;
@@ -78,6 +84,9 @@ export class ProtocolServer {
     enforceExpiry: true,
     answerResume: true,
     closeOnOpen: false,
+    resumeErrorCode: undefined,
+    retentionMs: 3_600_000,
+    resumeBatch: 100,
   };
   readonly #log: { cursor: string; event: InvoiceEvent }[] = [];
   readonly #wss: WebSocketServer;
@@ -121,9 +130,12 @@ export class ProtocolServer {
     return this.connections.filter((connection) => !connection.closed);
   }
 
-  /** Records `event` in the log and sends it to every open connection; returns its cursor. */
-  publish(event: InvoiceEvent, { live = true }: { live?: boolean } = {}): string {
-    const cursor = this.#nextCursor();
+  /**
+   * Records `event` in the log (at `recordedAt`, epoch ms, default now) and sends it to every
+   * open connection; returns its cursor.
+   */
+  publish(event: InvoiceEvent, { live = true, recordedAt }: { live?: boolean; recordedAt?: number } = {}): string {
+    const cursor = this.#nextCursor(recordedAt);
     this.#log.push({ cursor, event });
     if (live) for (const connection of this.open) this.send(connection, { type: 'event', cursor, event });
     return cursor;
@@ -149,10 +161,10 @@ export class ProtocolServer {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
-  #nextCursor(): string {
+  #nextCursor(recordedAt = Date.now()): string {
     // `<13-digit ms>.<16 hex>`, sorting in arrival order like the real event log's cursors.
     this.#cursorSerial++;
-    return `${String(Date.now()).padStart(13, '0')}.${this.#cursorSerial.toString(16).padStart(16, '0')}`;
+    return `${String(recordedAt).padStart(13, '0')}.${this.#cursorSerial.toString(16).padStart(16, '0')}`;
   }
 
   #accept(socket: WebSocket, protocolHeader: string | string[] | undefined, url: string | undefined): void {
@@ -182,7 +194,7 @@ export class ProtocolServer {
       if (message.action === 'ping') {
         if (this.behaviour.answerPings) this.send(connection, { type: 'pong' });
       } else if (message.action === 'resume') {
-        if (this.behaviour.answerResume) this.#resume(connection, String(message.after));
+        if (this.behaviour.answerResume) this.#resume(connection, message);
       } else if (message.action === 'refresh' && this.behaviour.refresh !== 'unsupported') {
         const fresh = typeof message.token === 'string' ? message.token : '';
         if (this.behaviour.refresh === 'accept' && this.behaviour.acceptToken(fresh)) {
@@ -200,11 +212,28 @@ export class ProtocolServer {
     if (this.behaviour.closeOnOpen) socket.close(1011, 'internal error');
   }
 
-  #resume(connection: ServerConnection, after: string): void {
-    const missed = this.#log.filter((entry) => entry.cursor > after);
-    for (const entry of missed) this.send(connection, { type: 'event', cursor: entry.cursor, event: entry.event });
-    const cursor = missed.length === 0 ? after : (missed[missed.length - 1]?.cursor ?? after);
-    this.send(connection, { type: 'resume-end', cursor, count: missed.length, more: false, truncated: false });
+  /** `after` a cursor or `since` epoch ms, as docs/runtime.md describes (without the overlap window). */
+  #resume(connection: ServerConnection, message: Record<string, unknown>): void {
+    if (this.behaviour.resumeErrorCode !== undefined) {
+      this.send(connection, { type: 'error', code: this.behaviour.resumeErrorCode, message: 'resume refused' });
+      return;
+    }
+    const { after, since } = message;
+    let position: string;
+    if (typeof after === 'string' && since === undefined) position = after;
+    else if (Number.isSafeInteger(since) && after === undefined)
+      position = `${String(since).padStart(13, '0')}.${'0'.repeat(16)}`;
+    else {
+      this.send(connection, { type: 'error', code: 'invalid-message', message: 'exactly one of after and since' });
+      return;
+    }
+    const truncated = Number(position.slice(0, 13)) < Date.now() - this.behaviour.retentionMs;
+    const missed = this.#log.filter((entry) => entry.cursor > position);
+    const batch = missed.slice(0, this.behaviour.resumeBatch);
+    for (const entry of batch) this.send(connection, { type: 'event', cursor: entry.cursor, event: entry.event });
+    const cursor = batch[batch.length - 1]?.cursor ?? position;
+    const more = missed.length > batch.length;
+    this.send(connection, { type: 'resume-end', cursor, count: batch.length, more, truncated });
   }
 }
 
