@@ -26,7 +26,8 @@ export type { WebSocketConstructor } from './link.js';
 
 /**
  * `idle` before `connect()`; `connecting` during the first attempt; `open`; `reconnecting` from
- * the first failed attempt or lost connection until a connection opens; `closed` after `close()`.
+ * the first failed attempt or lost connection until a connection opens; `closed` after `close()`,
+ * or after an `unsupported` error (`lastError` says why).
  */
 export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -36,9 +37,12 @@ export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' |
  * - `unavailable`: connections closed soon after opening, several times in a row;
  * - `protocol`: the server did not echo the subprotocol;
  * - `server`: the server answered an `error` frame (the connection stays);
- * - `token`: `getToken()` threw or returned something that is not a non-empty string.
+ * - `token`: `getToken()` threw (the message includes its message, `cause` is what it threw) or
+ *   returned something that is not a non-empty string;
+ * - `unsupported`: a permanent problem, retrying cannot help (no `WebSocket` implementation, or
+ *   the `WebSocket` constructor refused the URL): the client stops (`closed`).
  */
-export type RealtimeErrorCode = 'unauthorized' | 'unavailable' | 'protocol' | 'server' | 'token';
+export type RealtimeErrorCode = 'unauthorized' | 'unavailable' | 'protocol' | 'server' | 'token' | 'unsupported';
 
 /** An error the client reports in `lastError`; its message never contains a token. */
 export class AlexHoRealtimeError extends Error {
@@ -49,8 +53,9 @@ export class AlexHoRealtimeError extends Error {
     message: string,
     /** For `server` errors: the code of the `error` frame. */
     readonly serverCode?: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -271,9 +276,8 @@ export class AlexHoWebSocketClient {
   readonly #gapListeners = new Listeners<[RealtimeGap]>();
 
   constructor(options: AlexHoClientOptions) {
-    if (typeof options.url !== 'string' || !/^wss?:\/\//i.test(options.url)) {
-      throw new TypeError('AlexHoWebSocketClient: url must be a ws:// or wss:// URL');
-    }
+    const urlProblem = urlProblemOf(options.url);
+    if (urlProblem !== undefined) throw new TypeError(`AlexHoWebSocketClient: ${urlProblem}`);
     if (typeof options.getToken !== 'function') {
       throw new TypeError('AlexHoWebSocketClient: getToken must be a function returning a token');
     }
@@ -395,6 +399,12 @@ export class AlexHoWebSocketClient {
     void this.#openCurrent();
   }
 
+  /** Stops for good on a permanent error, which stays as `lastError`. */
+  #stopFor(error: AlexHoRealtimeError): void {
+    this.#lastError = error;
+    this.close();
+  }
+
   /** Closes every socket, cancels every timer and stops for good. */
   close(): void {
     if (this.#status === 'closed') return;
@@ -418,8 +428,9 @@ export class AlexHoWebSocketClient {
     let token: unknown;
     try {
       token = await this.#getToken();
-    } catch {
-      throw new AlexHoRealtimeError('token', 'getToken() failed');
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new AlexHoRealtimeError('token', `getToken() failed: ${message}`, undefined, { cause: error });
     }
     if (typeof token !== 'string' || token.length === 0) {
       throw new AlexHoRealtimeError('token', 'getToken() must return a non-empty string');
@@ -430,13 +441,25 @@ export class AlexHoWebSocketClient {
   #createLink(token: string): Link {
     const WebSocketClass = this.#WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (WebSocketClass === undefined) {
-      throw new AlexHoRealtimeError('unavailable', 'no WebSocket implementation (Node 22+ or a browser is needed)');
+      throw new AlexHoRealtimeError(
+        'unsupported',
+        'no WebSocket implementation: use a browser or Node 22+, or pass one as the WebSocket option (e.g. the ws package)',
+      );
     }
     const query = this.#settings.tokenTransport === 'query';
     const url = query
       ? `${this.#url}${this.#url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`
       : this.#url;
-    const ws = new WebSocketClass(url, query ? [SUBPROTOCOL] : [SUBPROTOCOL, token]);
+    let ws: WebSocket;
+    try {
+      ws = new WebSocketClass(url, query ? [SUBPROTOCOL] : [SUBPROTOCOL, token]);
+    } catch (error) {
+      // SyntaxError (a URL the runtime does not accept), SecurityError (a page policy): permanent.
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw new AlexHoRealtimeError('unsupported', `the WebSocket could not be created (${reason})`, undefined, {
+        cause: error,
+      });
+    }
     return new Link(ws, token, this.#linkHandlers, {
       pingIntervalMs: this.#settings.pingIntervalMs,
       pongTimeoutMs: this.#settings.pongTimeoutMs,
@@ -456,6 +479,10 @@ export class AlexHoWebSocketClient {
       link = this.#createLink(token);
     } catch (error) {
       if (serial !== this.#attemptSerial || this.#status === 'closed') return;
+      if (error instanceof AlexHoRealtimeError && error.code === 'unsupported') {
+        this.#stopFor(error);
+        return;
+      }
       this.#refusals++;
       this.#setError(asRealtimeError(error));
       this.#updateErrorState();
@@ -869,4 +896,22 @@ export function isLoopbackUrl(url: string): boolean {
     host === '[::1]' ||
     /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
   );
+}
+
+/** What is wrong with `url` (a message naming the value's kind, never the value), if anything. */
+function urlProblemOf(url: unknown): string | undefined {
+  if (url === undefined || url === null || url === '') {
+    return `url is ${url === '' ? 'empty' : String(url)}: pass the WebSocket URL (with Next.js, is the NEXT_PUBLIC_* variable set when the app is built?)`;
+  }
+  if (typeof url !== 'string') return `url must be a string, not ${typeof url}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'url is not a valid URL (expected ws:// or wss://)';
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    return `url must be a ws:// or wss:// URL, not ${parsed.protocol}//`;
+  }
+  return undefined;
 }

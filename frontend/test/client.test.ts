@@ -100,8 +100,9 @@ describe('connecting', () => {
 
   it('rejects a URL that is not ws:// or wss:// and a missing getToken up front', () => {
     expect(() => new AlexHoWebSocketClient({ url: 'http://example.com', getToken: () => 't' })).toThrow(
-      /ws:\/\/ or wss:\/\//,
+      /ws:\/\/ or wss:\/\/ URL, not http:/,
     );
+    expect(() => new AlexHoWebSocketClient({ url: 'wss://', getToken: () => 't' })).toThrow(/not a valid URL/);
     expect(() => new AlexHoWebSocketClient({ url: 'wss://example.com', getToken: undefined as never })).toThrow(
       /getToken/,
     );
@@ -566,5 +567,57 @@ describe('gaps', () => {
     await waitFor(() => server.connections[1]?.messages.length === 1, 'the resume');
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(client.stats.gaps).toBe(0);
+  });
+});
+
+describe('errors a developer can act on', () => {
+  it('says a missing URL is missing, with the likely cause', () => {
+    expect(() => new AlexHoWebSocketClient({ url: undefined as never, getToken: () => 't' })).toThrow(
+      /url is undefined: pass the WebSocket URL \(with Next\.js, is the NEXT_PUBLIC_\* variable set/,
+    );
+  });
+
+  it("keeps getToken's own message and the error it threw as cause", async () => {
+    const failure = new Error('token endpoint answered 500');
+    const client = new AlexHoWebSocketClient({
+      url: server.url,
+      getToken: () => Promise.reject(failure),
+      browserSignals: false,
+    });
+    clients.push(client);
+    client.connect();
+    await waitFor(() => client.lastError !== undefined, 'the error');
+    expect(client.lastError?.code).toBe('token');
+    expect(client.lastError?.message).toBe('getToken() failed: token endpoint answered 500');
+    expect(client.lastError?.cause).toBe(failure);
+    expect(client.status).toBe('reconnecting');
+  });
+
+  it('stops for good without a WebSocket implementation, and says why', async () => {
+    // Node 20 has no global WebSocket.
+    const scope = globalThis as { WebSocket?: unknown };
+    const original = scope.WebSocket;
+    delete scope.WebSocket;
+    try {
+      const { client, tokens } = startClient();
+      await waitFor(() => client.status === 'closed', 'closed');
+      expect(client.lastError?.code).toBe('unsupported');
+      expect(client.lastError?.message).toMatch(/no WebSocket implementation: use a browser or Node 22\+/);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(tokens).toHaveLength(1);
+      expect(client.retry).toBeUndefined();
+    } finally {
+      scope.WebSocket = original;
+    }
+  });
+
+  it('stops for good when the WebSocket refuses the URL, and says why', async () => {
+    const { client, tokens } = startClient({ url: `${server.url}/#fragment` });
+    await waitFor(() => client.status === 'closed', 'closed');
+    expect(client.lastError?.code).toBe('unsupported');
+    expect(client.lastError?.message).toMatch(/the WebSocket could not be created \(SyntaxError/);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(tokens).toHaveLength(1);
+    expect(server.connections).toHaveLength(0);
   });
 });

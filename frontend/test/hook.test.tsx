@@ -133,6 +133,19 @@ describe('one socket', () => {
     expect(used).toEqual(['first', 'second']);
   });
 
+  it('reports a provider URL that is undefined as its error, without a crash', async () => {
+    const env: Record<string, string | undefined> = {};
+    render(
+      <AlexHoRealtimeProvider url={env.NEXT_PUBLIC_WEBSOCKET_URL as string} getToken={getToken}>
+        <Pane name="a" />
+      </AlexHoRealtimeProvider>,
+    );
+    await until(() => text('a-error') !== '', 'the error');
+    expect(text('a-error')).toMatch(/url is undefined: pass the WebSocket URL/);
+    expect(text('a-status')).toBe('idle');
+    expect(tokenCalls).toBe(0);
+  });
+
   it('says what is missing without a provider or a URL', () => {
     render(<Pane name="a" />);
     expect(text('a-error')).toMatch(/pass url and getToken, or render inside <AlexHoRealtimeProvider>/);
