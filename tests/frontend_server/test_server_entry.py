@@ -206,6 +206,7 @@ def test_node_refuses_what_python_refuses(
         )
 
 
+@pytest.mark.slow
 def test_node_backend_publishes_an_invoice_sent_its_customer_receives(
     node_app: NodeApp, endpoints: StackEndpoints, state_file: Any
 ) -> None:
@@ -230,6 +231,7 @@ def test_node_backend_publishes_an_invoice_sent_its_customer_receives(
     assert result["received"]["source"] == "node-backend"
 
 
+@pytest.mark.slow
 def test_node_publish_batch_reaches_an_admin_with_every_event_type(
     node_app: NodeApp, endpoints: StackEndpoints, state_file: Any
 ) -> None:
