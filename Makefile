@@ -82,3 +82,13 @@ frontend-test: setup ## prettier, tsc --noEmit (strict) and vitest for frontend/
 	npm --prefix $(FRONTEND) run --silent lint
 	npm --prefix $(FRONTEND) run --silent typecheck
 	npm --prefix $(FRONTEND) test --silent
+
+# The Next.js example (examples/nextjs, docs/frontend.md): npm ci here; tests/examples builds it
+# with the test stack's WebSocket URL (NEXT_PUBLIC_* is fixed at build time) and runs it.
+NEXTJS_EXAMPLE := examples/nextjs
+setup: $(NEXTJS_EXAMPLE)/node_modules/.installed
+
+$(NEXTJS_EXAMPLE)/node_modules/.installed: $(NEXTJS_EXAMPLE)/package.json $(NEXTJS_EXAMPLE)/package-lock.json \
+		$(FRONTEND)/dist/index.js
+	npm --prefix $(NEXTJS_EXAMPLE) ci --no-fund --no-audit --loglevel=error
+	touch $@
