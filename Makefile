@@ -9,14 +9,25 @@ DEMO := frontend/demo
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run synth diff deploy lint test bench clean
+STRACE := /usr/bin/strace
+BUNDLE_DEPS := .bundle-cache/.filled
 
-setup: $(VENV)/.installed node_modules/.installed $(CHROMIUM) $(DEMO)/dist/index.html ## .venv, the pinned CDK CLI, chromium, the demo page
+.PHONY: setup run synth diff deploy lint test test-fast bench clean
+
+setup: $(VENV)/.installed node_modules/.installed $(CHROMIUM) $(STRACE) $(DEMO)/dist/index.html $(BUNDLE_DEPS) ## .venv, the pinned CDK CLI, chromium, strace, the demo page, the Lambda asset's dependencies
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q "$$(grep -E '^uv==' requirements-dev.txt)"
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-dev.txt
+	touch $@
+
+# checkov (tests/cdk/test_checkov.py) in a virtual environment of its own: its pins clash with pytest's.
+CHECKOV_VENV := .venv-checkov
+setup: $(CHECKOV_VENV)/.installed
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt $(VENV)/.installed
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(BIN)/uv pip install -q --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
@@ -27,6 +38,19 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 $(CHROMIUM):
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends chromium
+
+# strace: the tests check with it that chromium and each benchmark's smoke run stay on loopback.
+$(STRACE):
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends strace
+
+# The Lambda asset's pinned dependencies (arm64 wheels that pip fetches from PyPI), in the
+# construct's bundle cache, so that the tests synthesize without network.
+$(BUNDLE_DEPS): lambda_src/alexho_invoice_runtime/requirements.txt $(VENV)/.installed
+	$(BIN)/python -c 'from tests.cdk.conftest import ARM_TARGET; \
+	from alexho_invoice_realtime.bundling import LocalPipBundling, bundle_cache_dir, runtime_package_dir; \
+	LocalPipBundling(runtime_package_dir(), ARM_TARGET, bundle_cache_dir()).dependencies_dir()'
+	touch $@
 
 # The demo page `alexho-local up` serves, bundled from the package's public entry points.
 $(DEMO)/node_modules/.installed: $(DEMO)/package.json $(DEMO)/package-lock.json $(VENV)/.installed
@@ -57,8 +81,13 @@ lint: setup ## ruff and mypy
 	ruff format --check .
 	mypy
 
+# pytest runs in a network namespace with only `lo` (as root with `unshare`; .ci/loopback-only),
+# after setup, which needs the registries. PYTEST_ARGS adds options: PYTEST_ARGS="tests/local -x".
 test: lint ## every test (no AWS account, no Docker), on two xdist workers
-	pytest -n 2 --dist loadgroup
+	.ci/loopback-only pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-fast: setup ## the edit loop: every test but the slow ones (synth, packaging, stacks, browser, benchmarks)
+	.ci/loopback-only pytest -n 2 --dist loadgroup -m "not slow" $(PYTEST_ARGS)
 
 clean:
 	rm -rf cdk.out build dist .pytest_cache .mypy_cache .ruff_cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Fn, Stack
+from aws_cdk import Acknowledgment, CfnOutput, CfnParameter, Fn, Stack, Validations
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -14,6 +14,10 @@ from alexho_invoice_realtime import AlexHoInvoiceRealtime
 from alexho_invoice_runtime.definitions import StackOutputs
 
 from .settings import EnvironmentSettings
+
+#: CloudFormation parameter of an environment with ``alarmEmailAtDeploy``:
+#: ``cdk deploy <stack> --parameters AlarmEmail=<address>``.
+ALARM_EMAIL_PARAMETER = "AlarmEmail"
 
 
 class InvoiceRealtimeStack(Stack):
@@ -64,11 +68,30 @@ class InvoiceRealtimeStack(Stack):
             log_level=settings.log_level,
             alarm_topic=alarm_topic,
             create_api_gateway_cloudwatch_role=settings.api_gateway_cloudwatch_role,
+            fan_out_reserved_concurrency=settings.fan_out_reserved_concurrency,
         )
-        if settings.alarm_email:
-            self.realtime.alarm_topic.add_subscription(
-                subscriptions.EmailSubscription(settings.alarm_email)
+        if alarm_topic is not None:
+            # The construct warns that it cannot change an imported topic's policy.
+            Validations.of(self.realtime).acknowledge(
+                Acknowledgment(
+                    id="Annotation::alexho:alarmTopicPolicy",
+                    reason="alarmTopicArn names a topic of the deployer's, whose policy must let "
+                    "CloudWatch publish (docs/infrastructure.md, Alarm notifications)",
+                )
             )
+        alarm_email = settings.alarm_email
+        if settings.alarm_email_at_deploy:
+            alarm_email = CfnParameter(
+                self,
+                ALARM_EMAIL_PARAMETER,
+                type="String",
+                description="E-mail address subscribed to the alarm topic (AWS mails a "
+                "confirmation link first); kept on later deploys unless given again",
+                allowed_pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+",
+                constraint_description="must be an e-mail address",
+            ).value_as_string
+        if alarm_email:
+            self.realtime.alarm_topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
         realtime = self.realtime
         outputs = {
             StackOutputs.WEBSOCKET_URL: (

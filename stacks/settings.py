@@ -28,7 +28,10 @@ _ENVIRONMENT_KEYS: Final = frozenset(
         "logLevel",
         "alarmTopicArn",
         "alarmEmail",
+        "alarmEmailAtDeploy",
+        "noAlarmSubscriber",
         "apiGatewayCloudWatchRole",
+        "fanOutReservedConcurrency",
         "auth",
     }
 )
@@ -73,6 +76,36 @@ def _email(where: str, value: str | None) -> str | None:
     return value
 
 
+def _positive(where: str, key: str, value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise ValueError(f"{where}.{key} must be at least 1 (leave it out for no reservation)")
+    return value
+
+
+#: The settings that say who hears the alarms; an environment sets exactly one.
+ALARM_SUBSCRIBER_KEYS: Final = (
+    "alarmEmail",
+    "alarmTopicArn",
+    "alarmEmailAtDeploy",
+    "noAlarmSubscriber",
+)
+
+
+def _check_alarm_subscriber(where: str, raw: Mapping[str, Any]) -> None:
+    """Alarms nobody hears are no alarms: one subscriber, or an explicit opt-out with a reason."""
+    given = [key for key in ALARM_SUBSCRIBER_KEYS if raw.get(key) not in (None, False, "")]
+    if len(given) == 1:
+        return
+    if not given:
+        raise ValueError(
+            f"{where} has no alarm subscriber: set alarmEmail (an address), alarmTopicArn (a "
+            "topic of yours), alarmEmailAtDeploy: true (the deployer passes "
+            "`--parameters AlarmEmail=<address>` to cdk deploy) or noAlarmSubscriber "
+            "(the reason nobody is notified) in cdk.json"
+        )
+    raise ValueError(f"{where}: set only one of {', '.join(given)} (who hears the alarms)")
+
+
 @dataclass(frozen=True, kw_only=True)
 class EnvironmentSettings:
     """Everything that differs between environments; defaults suit a production stack."""
@@ -93,8 +126,14 @@ class EnvironmentSettings:
     alarm_topic_arn: str | None = None
     #: Subscribed (by e-mail) to the alarm topic; AWS mails a confirmation link first.
     alarm_email: str | None = None
+    #: The stack takes the alarm e-mail as the CloudFormation parameter ``AlarmEmail``.
+    alarm_email_at_deploy: bool = False
+    #: Why this environment's alarms notify nobody (the explicit opt-out).
+    no_alarm_subscriber: str | None = None
     #: Set the account-level CloudWatch role of API Gateway (one per account and region).
     api_gateway_cloudwatch_role: bool = True
+    #: Reserve (and cap) this many concurrent fan-out executions; ``None``: unreserved.
+    fan_out_reserved_concurrency: int | None = None
     auth: AuthSettings
     auth_secret_arn: str | None = None
 
@@ -133,7 +172,7 @@ class EnvironmentSettings:
                 f"{where}.maxTokenLifetimeMinutes must be from 1 to {limit_minutes}, "
                 f"got {max_lifetime}"
             )
-        return cls(
+        settings = cls(
             name=name,
             account=_typed(where, raw, "account", str, None),
             region=_typed(where, raw, "region", str, None),
@@ -164,7 +203,14 @@ class EnvironmentSettings:
             log_level=_typed(where, raw, "logLevel", str, "INFO"),
             alarm_topic_arn=_typed(where, raw, "alarmTopicArn", str, None),
             alarm_email=_email(where, _typed(where, raw, "alarmEmail", str, None)),
+            alarm_email_at_deploy=_typed(where, raw, "alarmEmailAtDeploy", bool, False),
+            no_alarm_subscriber=_typed(where, raw, "noAlarmSubscriber", str, None),
             api_gateway_cloudwatch_role=_typed(where, raw, "apiGatewayCloudWatchRole", bool, True),
+            fan_out_reserved_concurrency=_positive(
+                where,
+                "fanOutReservedConcurrency",
+                _typed(where, raw, "fanOutReservedConcurrency", int, None),
+            ),
             auth=AuthSettings(
                 mode=_typed(f"{where}.auth", auth_raw, "mode", str, definitions.AUTH_MODE_HS256),
                 jwks_url=_typed(f"{where}.auth", auth_raw, "jwksUrl", str, None),
@@ -179,6 +225,8 @@ class EnvironmentSettings:
             ),
             auth_secret_arn=_typed(f"{where}.auth", auth_raw, "secretArn", str, None),
         )
+        _check_alarm_subscriber(where, raw)
+        return settings
 
 
 @dataclass(frozen=True, kw_only=True)

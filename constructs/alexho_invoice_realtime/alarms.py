@@ -1,83 +1,106 @@
-"""CloudWatch alarms: anything in a dead-letter queue, fan-out errors, authorizer failures."""
+"""CloudWatch alarms: dropped events, function errors and throttles, API Gateway failures,
+authorizer failures; and the alarm topic's permission for CloudWatch to notify it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-PERIOD = Duration.minutes(1)
+PERIOD: Final = Duration.minutes(1)
+#: The authorizer alarm fires when this many of the last :data:`AUTHORIZER_WINDOW` minutes
+#: counted a failure: one blip (a JWKS fetch timing out once) does not page anyone.
+AUTHORIZER_DATAPOINTS: Final = 2
+AUTHORIZER_WINDOW: Final = 5
+#: Sid of the alarm topic's statement that lets CloudWatch publish.
+CLOUDWATCH_PUBLISH_SID: Final = "AllowThisStacksAlarmsToPublish"
 
 
 @dataclass(frozen=True)
 class AlarmSpec:
-    """One alarm that fires as soon as its metric is above zero."""
+    """One alarm that fires when its metric is above zero in ``datapoints`` of the last
+    ``evaluation_periods`` one-minute periods."""
 
     construct_id: str
     alarm_name: str
     metric: cloudwatch.IMetric
     description: str
+    evaluation_periods: int = 1
+    datapoints: int = 1
 
     @classmethod
-    def dead_letters(cls, construct_id: str, alarm_name: str, queue: sqs.IQueue) -> AlarmSpec:
-        """Any message visible in ``queue``."""
+    def arrivals(cls, construct_id: str, alarm_name: str, queue: sqs.IQueue) -> AlarmSpec:
+        """A message *sent to* ``queue`` (a dead-letter queue): a queue kept full for
+        inspection does not hide the next failure, as a depth alarm would."""
         return cls(
             construct_id,
             alarm_name,
-            queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
-            f"Undelivered invoice events are waiting in {queue.queue_name}",
+            queue.metric_number_of_messages_sent(period=PERIOD, statistic="Sum"),
+            f"Undelivered invoice events arrived in {queue.queue_name}",
         )
 
     @classmethod
-    def errors(cls, construct_id: str, alarm_name: str, function: lambda_.IFunction) -> AlarmSpec:
-        """Any invocation error (an exception, not a denied token) of ``function``."""
-        return cls(
-            construct_id,
-            alarm_name,
-            function.metric_errors(period=PERIOD, statistic="Sum"),
-            f"{function.function_name} raised errors",
-        )
-
-    @classmethod
-    def errors_except_refusals(
-        cls,
-        construct_id: str,
-        alarm_name: str,
-        function: lambda_.IFunction,
-        refusals: cloudwatch.IMetric,
+    def function_metric(
+        cls, construct_id: str, alarm_name: str, function: lambda_.IFunction, metric_name: str
     ) -> AlarmSpec:
-        """Errors of ``function`` that are not refusals.
-
-        An authorizer refuses a connect (401) by raising ``Unauthorized``, which Lambda counts
-        as an error; ``refusals`` (the function's own count of them) is subtracted, so that only
-        failures (a bug, the signing key or the JWKS unreachable) raise the alarm.
-        """
+        """Any ``metric_name`` (``Errors``, ``Throttles``, ``DestinationDeliveryFailures``)
+        of ``function`` in ``AWS/Lambda``."""
         return cls(
             construct_id,
             alarm_name,
-            cloudwatch.MathExpression(
-                expression="errors - FILL(refusals, 0)",
-                using_metrics={
-                    "errors": function.metric_errors(period=PERIOD, statistic="Sum"),
-                    "refusals": refusals,
-                },
-                label="Errors that are not refusals",
-                period=PERIOD,
+            function.metric(metric_name, period=PERIOD, statistic="Sum"),
+            f"{function.function_name}: {metric_name} above zero",
+        )
+
+    @classmethod
+    def redrive_failures(cls, construct_id: str, alarm_name: str, topic: sns.ITopic) -> AlarmSpec:
+        """SNS could not put a failed delivery into the subscription's dead-letter queue: the
+        event is gone."""
+        return cls(
+            construct_id,
+            alarm_name,
+            topic.metric(
+                "NumberOfNotificationsFailedToRedriveToDlq", period=PERIOD, statistic="Sum"
             ),
-            f"{function.function_name} failed (errors other than refused connects)",
+            f"{topic.topic_name}: failed deliveries could not reach the dead-letter queue",
+        )
+
+    @classmethod
+    def api_errors(
+        cls, construct_id: str, alarm_name: str, metric: cloudwatch.IMetric
+    ) -> AlarmSpec:
+        """``IntegrationError`` or ``ExecutionError`` of the stage (``AWS/ApiGateway``)."""
+        return cls(construct_id, alarm_name, metric, "The WebSocket stage failed requests")
+
+    @classmethod
+    def authorizer_errors(
+        cls, construct_id: str, alarm_name: str, failures: cloudwatch.IMetric
+    ) -> AlarmSpec:
+        """The authorizer's own count of failures (``AuthorizerErrors``, EMF): refused tokens
+        are not counted, so no metric math against Lambda's ``Errors`` (whose datapoints lag
+        the EMF ones) is needed; two failing minutes of five fire it."""
+        return cls(
+            construct_id,
+            alarm_name,
+            failures,
+            "The $connect authorizer could not verify tokens (signing key or JWKS unreachable, "
+            "or a bug): clients cannot connect",
+            evaluation_periods=AUTHORIZER_WINDOW,
+            datapoints=AUTHORIZER_DATAPOINTS,
         )
 
 
-def create_alarm(
-    scope: Construct, spec: AlarmSpec, alarm_topic: sns.ITopic | None
-) -> cloudwatch.Alarm:
-    """The alarm of ``spec``; ``alarm_topic`` (if any) hears both ALARM and OK."""
+def create_alarm(scope: Construct, spec: AlarmSpec, alarm_topic: sns.ITopic) -> cloudwatch.Alarm:
+    """The alarm of ``spec``; ``alarm_topic`` hears both ALARM and OK."""
     alarm = cloudwatch.Alarm(
         scope,
         spec.construct_id,
@@ -86,11 +109,46 @@ def create_alarm(
         alarm_description=spec.description,
         threshold=0,
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluation_periods=1,
+        evaluation_periods=spec.evaluation_periods,
+        datapoints_to_alarm=spec.datapoints,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
-    if alarm_topic is not None:
-        action = cloudwatch_actions.SnsAction(alarm_topic)
-        alarm.add_alarm_action(action)
-        alarm.add_ok_action(action)
+    action = cloudwatch_actions.SnsAction(alarm_topic)
+    alarm.add_alarm_action(action)
+    alarm.add_ok_action(action)
     return alarm
+
+
+def cloudwatch_publish_statement(
+    topic: sns.ITopic, alarms: Sequence[cloudwatch.IAlarm]
+) -> iam.PolicyStatement:
+    """``sns:Publish`` for ``cloudwatch.amazonaws.com`` on ``topic``, only on behalf of
+    ``alarms`` in this account (``aws:SourceAccount``, ``aws:SourceArn``): a topic policy
+    replaces SNS's default one, so without it no alarm could notify the topic."""
+    return iam.PolicyStatement(
+        sid=CLOUDWATCH_PUBLISH_SID,
+        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions=["sns:Publish"],
+        resources=[topic.topic_arn],
+        conditions={
+            "StringEquals": {"aws:SourceAccount": Stack.of(topic).account},
+            "ArnEquals": {"aws:SourceArn": [alarm.alarm_arn for alarm in alarms]},
+        },
+    )
+
+
+def allow_alarms_to_publish(
+    scope: Construct, topic: sns.ITopic, alarms: Sequence[cloudwatch.IAlarm]
+) -> None:
+    """Add :func:`cloudwatch_publish_statement` to ``topic``'s policy; for a topic imported by
+    ARN (whose policy CDK cannot change) a synth warning says what its owner must allow."""
+    if not topic.add_to_resource_policy(
+        cloudwatch_publish_statement(topic, alarms)
+    ).statement_added:
+        Annotations.of(scope).add_warning_v2(
+            "alexho:alarmTopicPolicy",
+            "alarm_topic is imported, so its policy cannot be changed here: make sure it allows "
+            "cloudwatch.amazonaws.com sns:Publish for this account's alarms (and, if the topic "
+            "is encrypted, that its key lets cloudwatch.amazonaws.com use kms:Decrypt and "
+            "kms:GenerateDataKey*; docs/infrastructure.md, Alarms)",
+        )

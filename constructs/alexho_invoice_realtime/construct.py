@@ -27,7 +27,7 @@ from alexho_invoice_runtime.definitions import Env
 
 from . import functions as fn
 from . import name_registry
-from .alarms import AlarmSpec, create_alarm
+from .alarms import AlarmSpec, allow_alarms_to_publish, create_alarm
 from .auth import AuthSettings
 from .bundling import lambda_code
 from .dashboard import DashboardSources
@@ -57,6 +57,8 @@ DEFAULT_THROTTLE_BURST_LIMIT: Final = 200
 DEFAULT_FAN_OUT_RETRY_ATTEMPTS: Final = 2
 DEFAULT_FAN_OUT_MAX_EVENT_AGE_SECONDS: Final = 60 * 60
 DEFAULT_METRICS_NAMESPACE: Final = "AlexHoInvoiceRealtime"
+#: The authorizer's EMF count of verification failures (``handlers/authorizer.py``).
+AUTHORIZER_ERRORS_METRIC: Final = "AuthorizerErrors"
 #: Base name of the data key's alias, the alarm topic and the dashboard.
 SYSTEM_BASE_NAME: Final = "InvoiceRealtime"
 ALARM_TOPIC_BASE_NAME: Final = "InvoiceRealtimeAlarms"
@@ -275,9 +277,13 @@ class AlexHoInvoiceRealtime(Construct):
 
         # --- Functions ------------------------------------------------------------------------
         self.code: lambda_.Code = lambda_code(fn.RUNTIME, fn.ARCHITECTURE)
+        #: The ``service`` dimension of the EMF metrics and the service of the log lines: one
+        #: per instance (``<prefix>InvoiceRealtime-<suffix>``), so that two environments in
+        #: one account never mix their metrics or alarms.
+        self.service_name: str = service_name or self.names.name(SYSTEM_BASE_NAME)
         self._functions = self._create_functions(
             common_environment={
-                Env.POWERTOOLS_SERVICE_NAME: service_name or f"{name_prefix}{SYSTEM_BASE_NAME}",
+                Env.POWERTOOLS_SERVICE_NAME: self.service_name,
                 Env.METRICS_NAMESPACE: metrics_namespace,
                 Env.LOG_LEVEL: log_level,
             },
@@ -322,53 +328,31 @@ class AlexHoInvoiceRealtime(Construct):
 
         # --- Alarms and dashboard -------------------------------------------------------------
         name = self.names.name
-        service = service_name or f"{name_prefix}{SYSTEM_BASE_NAME}"
         dashboard_sources = DashboardSources(
             metrics_namespace=metrics_namespace,
-            service_name=service,
+            service_name=self.service_name,
             api=self.api,
             stage_name=stage_name,
             functions=self.functions,
             dead_letter_queues=self.dlqs,
         )
-        specs = (
-            AlarmSpec.dead_letters(
-                "SubscriptionDeadLetterAlarm",
-                name("SendInvoiceUpdateSubscriptionDlqNotEmpty"),
-                self.subscription_dlq,
-            ),
-            AlarmSpec.dead_letters(
-                "OnFailureDeadLetterAlarm",
-                name("SendInvoiceUpdateOnFailureDlqNotEmpty"),
-                self.on_failure_dlq,
-            ),
-            AlarmSpec.errors(
-                "SendInvoiceUpdateErrorsAlarm",
-                name("SendInvoiceUpdateErrors"),
-                self.send_invoice_update_function,
-            ),
-            AlarmSpec.errors_except_refusals(
-                "AuthorizerErrorsAlarm",
-                name("WebSocketAuthorizerErrors"),
-                self.authorizer_function,
-                refusals=dashboard_sources.emf("ConnectUnauthorized"),
-            ),
-        )
         #: Where the alarms notify: the ``alarm_topic`` passed in, or one created here.
         self.alarm_topic: sns.ITopic = alarm_topic or create_alarm_topic(
             self, name(ALARM_TOPIC_BASE_NAME), key
         )
-        self.alarms: tuple[cloudwatch.Alarm, ...] = tuple(
-            create_alarm(self, spec, self.alarm_topic) for spec in specs
-        )
-        (
-            self.subscription_dlq_alarm,
-            self.on_failure_dlq_alarm,
-            self.send_invoice_update_errors_alarm,
-            self.authorizer_errors_alarm,
-        ) = self.alarms
+        by_id = {
+            spec.construct_id: create_alarm(self, spec, self.alarm_topic)
+            for spec in self._alarm_specs(dashboard_sources)
+        }
+        #: Every alarm (each notifies :attr:`alarm_topic` of ALARM and OK).
+        self.alarms: tuple[cloudwatch.Alarm, ...] = tuple(by_id.values())
+        allow_alarms_to_publish(self, self.alarm_topic, self.alarms)
+        self.subscription_dlq_alarm = by_id["SubscriptionDeadLetterAlarm"]
+        self.on_failure_dlq_alarm = by_id["OnFailureDeadLetterAlarm"]
+        self.send_invoice_update_errors_alarm = by_id["SendInvoiceUpdateErrorsAlarm"]
+        self.authorizer_errors_alarm = by_id["AuthorizerErrorsAlarm"]
         self.dashboard: cloudwatch.Dashboard | None = (
-            create_dashboard_(self, name(SYSTEM_BASE_NAME), dashboard_sources)
+            create_dashboard_(self, name(SYSTEM_BASE_NAME), dashboard_sources, self.alarms)
             if create_dashboard
             else None
         )
@@ -421,7 +405,7 @@ class AlexHoInvoiceRealtime(Construct):
             iam.Grant.add_to_principal(
                 grantee=grantee,
                 actions=["execute-api:ManageConnections"],
-                resource_arns=[self._connections_arn("DELETE")],
+                resource_arns=[self.connections_arn("DELETE")],
             )
         )
         for table in (self.revocations_table, connections):
@@ -430,6 +414,71 @@ class AlexHoInvoiceRealtime(Construct):
         return grant
 
     # --- internals ----------------------------------------------------------------------------
+
+    def _alarm_specs(self, sources: DashboardSources) -> list[AlarmSpec]:
+        """Every alarm: an event dropped or set aside, a route's function failing or
+        throttled, the stage failing requests, the authorizer unable to verify tokens."""
+        name = self.names.name
+        fan_out = self.send_invoice_update_function
+        specs = [
+            AlarmSpec.arrivals(
+                "SubscriptionDeadLetterAlarm",
+                name("SendInvoiceUpdateSubscriptionDlqArrivals"),
+                self.subscription_dlq,
+            ),
+            AlarmSpec.arrivals(
+                "OnFailureDeadLetterAlarm",
+                name("SendInvoiceUpdateOnFailureDlqArrivals"),
+                self.on_failure_dlq,
+            ),
+            AlarmSpec.function_metric(
+                "SendInvoiceUpdateErrorsAlarm", name("SendInvoiceUpdateErrors"), fan_out, "Errors"
+            ),
+            AlarmSpec.function_metric(
+                "SendInvoiceUpdateDestinationFailuresAlarm",
+                name("SendInvoiceUpdateDestinationDeliveryFailures"),
+                fan_out,
+                "DestinationDeliveryFailures",
+            ),
+            AlarmSpec.redrive_failures(
+                "SubscriptionRedriveFailuresAlarm",
+                name("InvoiceEventsFailedToRedriveToDlq"),
+                self.topic,
+            ),
+            AlarmSpec.authorizer_errors(
+                "AuthorizerErrorsAlarm",
+                name("WebSocketAuthorizerErrors"),
+                sources.emf(AUTHORIZER_ERRORS_METRIC),
+            ),
+        ]
+        for key, label in (
+            ("connect", "Connect"),
+            ("disconnect", "Disconnect"),
+            ("default", "Default"),
+        ):
+            function = self.functions[key]
+            specs.extend(
+                AlarmSpec.function_metric(
+                    f"{label}{metric}Alarm", name(f"WebSocket{label}{metric}"), function, metric
+                )
+                for metric in ("Errors", "Throttles")
+            )
+        specs.extend(
+            AlarmSpec.function_metric(
+                f"{label}ThrottlesAlarm", name(f"{base}Throttles"), self.functions[key], "Throttles"
+            )
+            for key, label, base in (
+                ("authorizer", "Authorizer", "WebSocketAuthorizer"),
+                ("send_invoice_update", "SendInvoiceUpdate", "SendInvoiceUpdate"),
+            )
+        )
+        specs.extend(
+            AlarmSpec.api_errors(
+                f"Api{metric}Alarm", name(f"InvoiceWebSocket{metric}s"), sources.api_metric(metric)
+            )
+            for metric in ("IntegrationError", "ExecutionError")
+        )
+        return specs
 
     def _create_auth_secret(
         self, props: Mapping[str, Any] | None, removal_policy: RemovalPolicy
@@ -566,7 +615,7 @@ class AlexHoInvoiceRealtime(Construct):
         self._grant_manage_connections(self._functions["default"])
         self._grant_manage_connections(self._functions["send_invoice_update"])
 
-    def _connections_arn(self, method: str) -> str:
+    def connections_arn(self, method: str) -> str:
         """``<method> @connections/*`` on this API's stage only (not the whole API)."""
         return Stack.of(self).format_arn(
             service="execute-api",
@@ -586,7 +635,7 @@ class AlexHoInvoiceRealtime(Construct):
             part.function.add_to_role_policy(
                 iam.PolicyStatement(
                     actions=["execute-api:ManageConnections"],
-                    resources=[self._connections_arn(method)],
+                    resources=[self.connections_arn(method)],
                 )
             )
             acknowledge(

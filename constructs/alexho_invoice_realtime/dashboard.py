@@ -1,9 +1,10 @@
 """The operations dashboard: what an operator asks first, one row per question.
 
-Connects (the authorizer's EMF counts), API Gateway's connections and messages, the fan-out's
-deliveries (EMF counts) and duration percentiles, errors/throttles/duration per function, and
-the depth of both dead-letter queues. EMF metrics live in the construct's metrics namespace with
-the ``service`` dimension the runtime writes (``alexho_invoice_runtime.observability``).
+The state of every alarm, connects (the authorizer's EMF counts), API Gateway's connections,
+messages and errors, the fan-out's deliveries (EMF counts) and duration percentiles,
+errors/throttles/duration per function, and the depth of both dead-letter queues. EMF metrics
+live in the construct's metrics namespace with the ``service`` dimension the runtime writes
+(``alexho_invoice_runtime.observability``), one per instance.
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ DELIVERY_METRICS: Final = ("Delivered", "Gone", "Failed", "Retries")
 #: The fan-out's EMF duration of one invocation, in milliseconds.
 FAN_OUT_DURATION_METRIC: Final = "DurationMs"
 #: API Gateway WebSocket metrics (``AWS/ApiGateway``, per API and stage).
-API_METRICS: Final = ("ConnectCount", "MessageCount", "ClientError", "ExecutionError")
+API_METRICS: Final = (
+    "ConnectCount",
+    "MessageCount",
+    "ClientError",
+    "IntegrationError",
+    "ExecutionError",
+)
+#: Title of the row that shows the state of every alarm.
+ALARMS_TITLE: Final = "Alarms"
 
 
 @dataclass(frozen=True)
@@ -43,17 +52,18 @@ class DashboardSources:
     dead_letter_queues: Sequence[sqs.IQueue]
 
     def emf(self, name: str, statistic: str = "Sum", label: str | None = None) -> cloudwatch.Metric:
-        """A metric the runtime writes in Embedded Metric Format."""
+        """A metric the runtime writes in Embedded Metric Format (a label only for graphs: an
+        alarm on a labelled metric is rendered as metric math)."""
         return cloudwatch.Metric(
             namespace=self.metrics_namespace,
             metric_name=name,
             dimensions_map={"service": self.service_name},
             statistic=statistic,
             period=PERIOD,
-            label=label or name,
+            label=label,
         )
 
-    def api_metric(self, name: str) -> cloudwatch.Metric:
+    def api_metric(self, name: str, label: str | None = None) -> cloudwatch.Metric:
         """An ``AWS/ApiGateway`` metric of this API's stage."""
         return cloudwatch.Metric(
             namespace="AWS/ApiGateway",
@@ -61,7 +71,7 @@ class DashboardSources:
             dimensions_map={"ApiId": self.api.api_id, "Stage": self.stage_name},
             statistic="Sum",
             period=PERIOD,
-            label=name,
+            label=label,
         )
 
 
@@ -90,17 +100,28 @@ def _per_function(
 
 
 def create_dashboard(
-    scope: Construct, dashboard_name: str, sources: DashboardSources
+    scope: Construct,
+    dashboard_name: str,
+    sources: DashboardSources,
+    alarms: Sequence[cloudwatch.IAlarm],
 ) -> cloudwatch.Dashboard:
-    """The dashboard ``<dashboard_name>-<region>`` (dashboard names are global per account)."""
+    """The dashboard ``<dashboard_name>-<region>`` (dashboard names are global per account):
+    the state of every alarm first, then one row per question."""
     widgets: list[list[cloudwatch.IWidget]] = [
         [
-            _graph("Connects allowed and denied", [sources.emf(m) for m in CONNECT_METRICS]),
+            cloudwatch.AlarmStatusWidget(
+                title=ALARMS_TITLE, alarms=list(alarms), width=3 * WIDTH, height=4
+            )
+        ],
+        [
+            _graph(
+                "Connects allowed and denied", [sources.emf(m, label=m) for m in CONNECT_METRICS]
+            ),
             _graph(
                 "Connections and messages (API Gateway)",
-                [sources.api_metric(m) for m in API_METRICS],
+                [sources.api_metric(m, label=m) for m in API_METRICS],
             ),
-            _graph("Fan-out deliveries", [sources.emf(m) for m in DELIVERY_METRICS]),
+            _graph("Fan-out deliveries", [sources.emf(m, label=m) for m in DELIVERY_METRICS]),
         ],
         [
             _graph(

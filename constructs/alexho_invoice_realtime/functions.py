@@ -15,6 +15,8 @@ from constructs import Construct, IConstruct
 
 from alexho_invoice_runtime.definitions import FunctionBaseNames
 
+from .checkov import skip_check
+
 #: The latest Python runtime of aws-cdk-lib 2.275, on Graviton.
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE: Final = lambda_.Architecture.ARM_64
@@ -82,7 +84,8 @@ ALL: Final = (AUTHORIZER, CONNECT, DISCONNECT, DEFAULT, SEND_INVOICE_UPDATE)
 
 class RealtimeFunction(Construct):
     """A function, its least-privilege role (starting with write access to its own log group
-    only) and that log group with a retention, encrypted with ``log_encryption_key``."""
+    only) and that log group with a retention; its log group and its environment variables
+    are encrypted with ``log_encryption_key``."""
 
     def __init__(
         self,
@@ -130,11 +133,42 @@ class RealtimeFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             environment=dict(environment),
+            # Lambda makes a KMS grant for the role when the function is created or updated.
+            environment_encryption=log_encryption_key,
             reserved_concurrent_executions=reserved_concurrent_executions,
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
             on_failure=on_failure,
         )
+        self._skip_checkov_checks(
+            asynchronous=on_failure is not None,
+            reserved=reserved_concurrent_executions is not None,
+        )
+
+    def _skip_checkov_checks(self, *, asynchronous: bool, reserved: bool) -> None:
+        skip_check(
+            self.function,
+            "CKV_AWS_117",
+            "No VPC: the function reaches only AWS APIs (DynamoDB, Secrets Manager, API "
+            "Gateway); a VPC would add NAT gateways and cold-start time for no isolation gain.",
+        )
+        skip_check(
+            self.function,
+            "CKV_AWS_116",
+            "The fan-out's asynchronous failures go to its on-failure destination (an SQS "
+            "queue), which supersedes a DeadLetterConfig."
+            if asynchronous
+            else "Invoked synchronously by API Gateway, which gets the error; a dead-letter "
+            "queue only applies to asynchronous invocations.",
+        )
+        if not reserved:
+            skip_check(
+                self.function,
+                "CKV_AWS_115",
+                "No reserved concurrency: a reservation takes from the account's pool (a fresh "
+                "account's quota can be too small to deploy) and caps the route; only the "
+                "fan-out may reserve (fan_out_reserved_concurrency, fanOutReservedConcurrency).",
+            )
 
     @property
     def default_policy(self) -> IConstruct:

@@ -20,6 +20,7 @@ from constructs import Construct
 
 from alexho_invoice_runtime import definitions
 
+from .checkov import skip_check
 from .nag import acknowledge
 from .naming import BaseNames, PhysicalNames
 from .options import merge_overrides
@@ -61,6 +62,9 @@ def _table_settings(
         "table_name": table_name,
         "billing_mode": dynamodb.BillingMode.PAY_PER_REQUEST,
         "removal_policy": removal_policy,
+        # Only with RETAIN: RETAIN_ON_UPDATE_OR_DELETE deletes the table when the stack's first
+        # create rolls back, and deletion protection would make that rollback fail.
+        "deletion_protection": removal_policy == RemovalPolicy.RETAIN,
     }
     if "encryption" not in (props or {}):
         defaults["encryption"] = dynamodb.TableEncryption.CUSTOMER_MANAGED
@@ -166,5 +170,11 @@ def create_table(
             "Point-in-time recovery was switched off for this environment "
             f"(point_in_time_recovery=False); the table holds {kind.holds}, "
             "which clients rebuild by reconnecting.",
+        )
+        skip_check(
+            table,
+            "CKV_AWS_28",
+            "Point-in-time recovery is off by this environment's choice "
+            f"(point_in_time_recovery=False): the table holds {kind.holds}.",
         )
     return table

@@ -60,7 +60,7 @@ def test_connects_allowed_and_denied_come_from_the_authorizer_emf_metrics(
     widget = _widget(body, "Connects allowed and denied")
     assert _metric_names(widget) == ["ConnectAllowed", "ConnectDenied", "ConnectUnauthorized"]
     assert {tuple(m[0:4]) for m in widget["properties"]["metrics"]} == {
-        ("AlexHoInvoiceRealtime", name, "service", "alexHoInvoiceRealtime")
+        ("AlexHoInvoiceRealtime", name, "service", "alexHoInvoiceRealtime-dev")
         for name in _metric_names(widget)
     }
 
@@ -71,6 +71,7 @@ def test_connections_and_messages_come_from_api_gateway(body: dict[str, Any]) ->
         "ConnectCount",
         "MessageCount",
         "ClientError",
+        "IntegrationError",
         "ExecutionError",
     ]
     assert {(m[0], m[2], m[4], m[5]) for m in widget["properties"]["metrics"]} == {
@@ -107,6 +108,21 @@ def test_every_function_has_errors_throttles_and_duration(
     assert sorted(m[-1]["label"] for m in widget["properties"]["metrics"]) == sorted(
         ["authorizer", "connect", "disconnect", "default", "send_invoice_update"]
     )
+
+
+def test_the_first_row_shows_the_state_of_every_alarm(dev: StackAndTemplate) -> None:
+    # GIVEN the dev stack's alarms
+    stack, template = dev
+    # WHEN the dashboard's alarm-status widget is read
+    (dashboard,) = template.find_resources("AWS::CloudWatch::Dashboard").values()
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    (widget,) = [w for w in _dashboard_body(template)["widgets"] if w["type"] == "alarm"]
+    alarm_arns = [part for part in parts if isinstance(part, dict)]
+    # THEN it spans the first row and lists every alarm of the construct
+    assert (widget["y"], widget["width"]) == (0, 24)
+    assert len(widget["properties"]["alarms"]) == len(stack.realtime.alarms)
+    for alarm in stack.realtime.alarms:
+        assert stack.resolve(alarm.alarm_arn) in alarm_arns
 
 
 def test_both_dead_letter_queues_show_their_depth(body: dict[str, Any]) -> None:

@@ -1,15 +1,35 @@
-"""Operability of the synthesized environments: alarms, outputs, physical names."""
+"""Operability of the synthesized environments: outputs and physical names (alarms:
+test_alarms.py)."""
 
 from __future__ import annotations
 
-import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Template
 
 from alexho_invoice_ops.discovery import REQUIRED_OUTPUTS
 from alexho_invoice_runtime.definitions import StackOutputs
 from stacks import InvoiceRealtimeStack
 
 StackAndTemplate = tuple[InvoiceRealtimeStack, Template]
+
+#: Base names of the alarms (each ``<prefix><base>-<suffix>``).
+ALARM_BASE_NAMES = (
+    "SendInvoiceUpdateSubscriptionDlqArrivals",
+    "SendInvoiceUpdateOnFailureDlqArrivals",
+    "SendInvoiceUpdateErrors",
+    "SendInvoiceUpdateDestinationDeliveryFailures",
+    "SendInvoiceUpdateThrottles",
+    "InvoiceEventsFailedToRedriveToDlq",
+    "WebSocketAuthorizerErrors",
+    "WebSocketAuthorizerThrottles",
+    "WebSocketConnectErrors",
+    "WebSocketConnectThrottles",
+    "WebSocketDisconnectErrors",
+    "WebSocketDisconnectThrottles",
+    "WebSocketDefaultErrors",
+    "WebSocketDefaultThrottles",
+    "InvoiceWebSocketIntegrationErrors",
+    "InvoiceWebSocketExecutionErrors",
+)
 
 #: (resource type, property holding the physical name)
 NAMED_PROPERTIES = (
@@ -22,123 +42,6 @@ NAMED_PROPERTIES = (
     ("AWS::SecretsManager::Secret", "Name"),
     ("AWS::CloudWatch::Alarm", "AlarmName"),
 )
-
-
-@pytest.mark.parametrize(
-    ("queue_attribute", "alarm_name"),
-    [
-        ("subscription_dlq", "alexHoSendInvoiceUpdateSubscriptionDlqNotEmpty-dev"),
-        ("on_failure_dlq", "alexHoSendInvoiceUpdateOnFailureDlqNotEmpty-dev"),
-    ],
-)
-def test_any_visible_message_in_a_dead_letter_queue_raises_an_alarm(
-    dev: StackAndTemplate, queue_attribute: str, alarm_name: str
-) -> None:
-    stack, template = dev
-    queue = getattr(stack.realtime, queue_attribute)
-    template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            "AlarmName": alarm_name,
-            "Namespace": "AWS/SQS",
-            "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [{"Name": "QueueName", "Value": stack.resolve(queue.queue_name)}],
-            "Statistic": "Maximum",
-            "Threshold": 0,
-            "ComparisonOperator": "GreaterThanThreshold",
-            "TreatMissingData": "notBreaching",
-        },
-    )
-
-
-def test_fan_out_errors_raise_an_alarm(dev: StackAndTemplate) -> None:
-    stack, template = dev
-    function = stack.realtime.send_invoice_update_function
-    template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            "AlarmName": "alexHoSendInvoiceUpdateErrors-dev",
-            "Namespace": "AWS/Lambda",
-            "MetricName": "Errors",
-            "Dimensions": [
-                {"Name": "FunctionName", "Value": stack.resolve(function.function_name)}
-            ],
-            "Statistic": "Sum",
-            "Threshold": 0,
-            "ComparisonOperator": "GreaterThanThreshold",
-        },
-    )
-
-
-def test_authorizer_alarm_counts_failures_but_not_refused_connects(dev: StackAndTemplate) -> None:
-    # GIVEN the authorizer, which raises "Unauthorized" (a Lambda error) to refuse with 401
-    stack, template = dev
-    function_name = stack.resolve(stack.realtime.authorizer_function.function_name)
-    # THEN its alarm fires on its errors minus the refusals it counted (EMF, same service)
-    template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            "AlarmName": "alexHoWebSocketAuthorizerErrors-dev",
-            "Threshold": 0,
-            "ComparisonOperator": "GreaterThanThreshold",
-            "Metrics": Match.array_with(
-                [
-                    Match.object_like({"Id": "expr_1", "Expression": "errors - FILL(refusals, 0)"}),
-                    Match.object_like(
-                        {
-                            "Id": "errors",
-                            "MetricStat": Match.object_like(
-                                {
-                                    "Metric": {
-                                        "Namespace": "AWS/Lambda",
-                                        "MetricName": "Errors",
-                                        "Dimensions": [
-                                            {"Name": "FunctionName", "Value": function_name}
-                                        ],
-                                    }
-                                }
-                            ),
-                        }
-                    ),
-                    Match.object_like(
-                        {
-                            "Id": "refusals",
-                            "MetricStat": Match.object_like(
-                                {
-                                    "Metric": {
-                                        "Namespace": "AlexHoInvoiceRealtime",
-                                        "MetricName": "ConnectUnauthorized",
-                                        "Dimensions": [
-                                            {"Name": "service", "Value": "alexHoInvoiceRealtime"}
-                                        ],
-                                    }
-                                }
-                            ),
-                        }
-                    ),
-                ]
-            ),
-        },
-    )
-
-
-def test_without_an_alarm_topic_every_alarm_notifies_a_created_topic(
-    dev: StackAndTemplate,
-) -> None:
-    # GIVEN dev sets no alarmTopicArn
-    stack, template = dev
-    topic_arn = stack.resolve(stack.realtime.alarm_topic.topic_arn)
-    # THEN the construct's own encrypted alarm topic hears ALARM and OK of all four alarms
-    template.resource_properties_count_is(
-        "AWS::CloudWatch::Alarm", {"AlarmActions": [topic_arn], "OKActions": [topic_arn]}, 4
-    )
-    template.has_resource_properties(
-        "AWS::SNS::Topic",
-        {
-            "TopicName": "alexHoInvoiceRealtimeAlarms-dev",
-            "KmsMasterKeyId": stack.resolve(stack.realtime.encryption_key.key_arn),
-        },
-    )
 
 
 def test_outputs_carry_the_websocket_url(dev: StackAndTemplate) -> None:
@@ -206,10 +109,7 @@ def test_physical_names_carry_the_prefix_base_name_and_environment(dev: StackAnd
         "alexHoWebSocketDefault-dev",
         "alexHoSendInvoiceUpdate-dev",
         "alexHoConnectTokenSigningKey-dev",
-        "alexHoSendInvoiceUpdateSubscriptionDlqNotEmpty-dev",
-        "alexHoSendInvoiceUpdateOnFailureDlqNotEmpty-dev",
-        "alexHoSendInvoiceUpdateErrors-dev",
-        "alexHoWebSocketAuthorizerErrors-dev",
+        *(f"alexHo{base}-dev" for base in ALARM_BASE_NAMES),
     }
 
 

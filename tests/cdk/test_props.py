@@ -135,14 +135,6 @@ def test_claim_names_reach_the_authorizer(stack: Stack) -> None:
     )
 
 
-def test_alarm_topic_receives_alarm_and_ok_notifications(stack: Stack) -> None:
-    alarm_topic = sns.Topic.from_topic_arn(stack, "Ops", TOPIC_ARN)
-    realtime(stack, alarm_topic=alarm_topic)
-    Template.from_stack(stack).resource_properties_count_is(
-        "AWS::CloudWatch::Alarm", {"AlarmActions": [TOPIC_ARN], "OKActions": [TOPIC_ARN]}, 4
-    )
-
-
 def test_existing_topic_is_subscribed_instead_of_creating_one(stack: Stack) -> None:
     construct = realtime(stack, existing_topic=sns.Topic.from_topic_arn(stack, "Events", TOPIC_ARN))
     template = Template.from_stack(stack)

@@ -9,18 +9,24 @@ from typing import Any
 import pytest
 from aws_cdk import App, RemovalPolicy
 from aws_cdk import aws_logs as logs
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 
 from alexho_invoice_runtime import definitions
 from stacks import CONTEXT_KEY, AppSettings, EnvironmentSettings, build_app
+from stacks.invoice_realtime_stack import ALARM_EMAIL_PARAMETER
+from stacks.settings import ALARM_SUBSCRIBER_KEYS
 
-from .conftest import SynthesizedApp, cdk_json_context
+from .conftest import ENVIRONMENTS, SynthesizedApp, cdk_json_context
 
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:ops-alarms"
 
 
 def _context_with(environment: dict[str, Any]) -> dict[str, Any]:
+    """cdk.json's context with one environment, ``qa`` (opting out of alarm notifications
+    unless ``environment`` names a subscriber)."""
     context = copy.deepcopy(cdk_json_context())
+    if not set(ALARM_SUBSCRIBER_KEYS) & set(environment):
+        environment = {**environment, "noAlarmSubscriber": "a test environment"}
     context[CONTEXT_KEY]["environments"] = {"qa": environment}
     return context
 
@@ -95,10 +101,15 @@ def test_account_and_region_pin_the_stack_environment(tmp_path: Path) -> None:
 
 
 def test_alarm_topic_arn_gets_every_alarm(tmp_path: Path) -> None:
+    # GIVEN an environment whose alarms go to a topic of the deployer's
     app = App(context=_context_with({"alarmTopicArn": TOPIC_ARN}), outdir=str(tmp_path))
     (stack,) = build_app(app)
-    Template.from_stack(stack).resource_properties_count_is(
-        "AWS::CloudWatch::Alarm", {"AlarmActions": [TOPIC_ARN]}, 4
+    # WHEN it is synthesized with the AWS Solutions checks (the construct's warning that it
+    # cannot change that topic's policy is acknowledged by the stack)
+    template = Template.from_stack(stack)
+    # THEN every alarm notifies that topic
+    template.resource_properties_count_is(
+        "AWS::CloudWatch::Alarm", {"AlarmActions": [TOPIC_ARN]}, len(stack.realtime.alarms)
     )
 
 
@@ -118,14 +129,95 @@ def test_alarm_email_is_subscribed_to_the_created_alarm_topic(tmp_path: Path) ->
     )
 
 
-@pytest.mark.parametrize(("environment", "count"), [("dev", 1), ("prod", 0)])
-def test_api_gateway_account_role_follows_the_environment_setting(
-    synthesized_app: SynthesizedApp, environment: str, count: int
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_every_environment_sets_the_api_gateway_account_role_before_its_stage(
+    synthesized_app: SynthesizedApp, environment: str
 ) -> None:
-    # GIVEN cdk.json lets only dev set the account-level role (one per account and region)
+    # GIVEN an environment deployed into a fresh account, where no API Gateway CloudWatch role
+    # is set yet and the stage logs access
+    stack = synthesized_app.stacks[environment]
     template = synthesized_app.templates[environment]
-    # THEN only dev's template holds AWS::ApiGateway::Account
-    template.resource_count_is("AWS::ApiGateway::Account", count)
+    account = stack.realtime.api_gateway_account
+    assert account is not None
+    # THEN its own template sets the account's role, and the stage waits for that setting
+    template.resource_count_is("AWS::ApiGateway::Account", 1)
+    template.has_resource(
+        "AWS::ApiGatewayV2::Stage", {"DependsOn": [stack.resolve(account.logical_id)]}
+    )
+
+
+def test_environment_without_an_alarm_subscriber_fails_naming_the_keys_to_set() -> None:
+    # GIVEN an environment that says nothing about who hears its alarms
+    # WHEN it is read
+    # THEN synth stops with the keys that would fix it
+    with pytest.raises(
+        ValueError,
+        match=r"environments\.qa has no alarm subscriber: set alarmEmail .*alarmTopicArn .*"
+        r"alarmEmailAtDeploy: true .*--parameters AlarmEmail=.*noAlarmSubscriber",
+    ):
+        EnvironmentSettings.from_context("qa", {"logLevel": "INFO"})
+
+
+def test_environment_with_two_alarm_subscribers_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"set only one of alarmEmail, noAlarmSubscriber"):
+        EnvironmentSettings.from_context(
+            "qa", {"alarmEmail": "ops@example.com", "noAlarmSubscriber": "nobody"}
+        )
+
+
+def test_empty_opt_out_reason_is_no_opt_out() -> None:
+    with pytest.raises(ValueError, match="has no alarm subscriber"):
+        EnvironmentSettings.from_context("qa", {"noAlarmSubscriber": ""})
+
+
+def test_cdk_json_gives_prod_a_subscriber_and_dev_an_explicit_opt_out() -> None:
+    # GIVEN the repository's cdk.json
+    dev, prod = AppSettings.from_context(cdk_json_context()[CONTEXT_KEY]).environments
+    # THEN prod's deployer gives the alarm address, and dev says why nobody is paged
+    assert (prod.alarm_email_at_deploy, prod.no_alarm_subscriber) == (True, None)
+    assert dev.no_alarm_subscriber
+    assert (dev.alarm_email, dev.alarm_topic_arn, dev.alarm_email_at_deploy) == (None, None, False)
+
+
+def test_alarm_email_at_deploy_subscribes_the_address_the_deployer_gives(prod: Any) -> None:
+    # GIVEN prod, whose alarm address is a CloudFormation parameter without a default
+    stack, template = prod
+    # THEN the template asks for an e-mail address and subscribes it to the alarm topic
+    template.has_parameter(
+        ALARM_EMAIL_PARAMETER, {"Type": "String", "AllowedPattern": Match.any_value()}
+    )
+    assert "Default" not in template.find_parameters(ALARM_EMAIL_PARAMETER)[ALARM_EMAIL_PARAMETER]
+    template.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {
+            "Protocol": "email",
+            "Endpoint": {"Ref": ALARM_EMAIL_PARAMETER},
+            "TopicArn": stack.resolve(stack.realtime.alarm_topic.topic_arn),
+        },
+    )
+
+
+def test_fan_out_reserved_concurrency_comes_from_cdk_json(tmp_path: Path) -> None:
+    # GIVEN an environment that reserves 3 executions for the fan-out
+    app = App(context=_context_with({"fanOutReservedConcurrency": 3}), outdir=str(tmp_path))
+    (stack,) = build_app(app)
+    # THEN the fan-out (and no other function) has that reserved concurrency
+    reserved = {
+        function["Properties"]["FunctionName"]: function["Properties"].get(
+            "ReservedConcurrentExecutions"
+        )
+        for function in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
+    }
+    assert {name: value for name, value in reserved.items() if value} == {
+        "alexHoSendInvoiceUpdate-qa": 3
+    }
+
+
+def test_zero_reserved_concurrency_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"fanOutReservedConcurrency must be at least 1"):
+        EnvironmentSettings.from_context(
+            "qa", {"fanOutReservedConcurrency": 0, "noAlarmSubscriber": "test"}
+        )
 
 
 def test_jwks_environment_builds_a_stack_without_a_secret(tmp_path: Path) -> None:

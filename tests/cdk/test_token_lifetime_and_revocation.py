@@ -164,9 +164,10 @@ def test_max_token_lifetime_defaults_to_one_hour_from_cdk_json(dev: StackAndTemp
 
 
 def test_max_token_lifetime_setting_is_parsed_and_bounded() -> None:
-    settings = EnvironmentSettings.from_context("qa", {"maxTokenLifetimeMinutes": 15})
+    unwatched = {"noAlarmSubscriber": "a test environment"}
+    settings = EnvironmentSettings.from_context("qa", {**unwatched, "maxTokenLifetimeMinutes": 15})
     assert settings.max_token_lifetime.to_seconds() == 900
-    assert EnvironmentSettings.from_context("qa", {}).max_token_lifetime.to_seconds() == 3600
+    assert EnvironmentSettings.from_context("qa", unwatched).max_token_lifetime.to_seconds() == 3600
     with pytest.raises(ValueError, match=r"maxTokenLifetimeMinutes must be from 1 to 1440"):
         EnvironmentSettings.from_context("qa", {"maxTokenLifetimeMinutes": 60 * 24 * 365})
 
