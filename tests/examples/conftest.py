@@ -8,26 +8,20 @@ from collections.abc import Iterator
 import pytest
 
 from alexho_invoice_local.endpoints import StackEndpoints
-from alexho_invoice_local.settings import StackSettings
 from tests.browser.conftest import browser, console_problems, new_context
 from tests.examples import nextjs_app
+from tests.frontend_server.conftest import stack_settings
 from tests.local.conftest import endpoints, publisher, stack
 
-__all__ = ["browser", "console_problems", "endpoints", "new_context", "publisher", "stack"]
-
-
-@pytest.fixture(scope="module")
-def stack_settings() -> StackSettings:
-    """Free ports; moto and the fan-out in this process; no demo page."""
-    return StackSettings(
-        websocket_port=0,
-        management_port=0,
-        moto_port=0,
-        moto_in_process=True,
-        fanout_in_processes=False,
-        demo_page=False,
-        retry_delays_seconds=(0.1, 0.2),
-    )
+__all__ = [
+    "browser",
+    "console_problems",
+    "endpoints",
+    "new_context",
+    "publisher",
+    "stack",
+    "stack_settings",
+]
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 import pytest
 
+from alexho_invoice_local.cli.backend_env import backend_environment
 from alexho_invoice_local.endpoints import STATE_FILE_ENV, StackEndpoints
 from alexho_invoice_publisher import ConnectTokenMinter
 from alexho_invoice_publisher import sns_message as python_sns
@@ -45,6 +46,19 @@ def build_in_node(node_app: NodeApp, *cases: dict[str, Any]) -> Any:
     return node_app.run("build-events.mjs", stdin=list(cases))
 
 
+def build_in_python(spec: dict[str, Any]) -> Any:
+    """The Python SDK's envelope for the same input as :func:`build_in_node`."""
+    return build_event(
+        spec["type"],
+        spec["invoiceId"],
+        spec["customerId"],
+        spec["data"],
+        source=spec["source"],
+        event_id=spec["eventId"],
+        time=datetime.fromisoformat(spec["time"]),
+    )
+
+
 def case(event_type: str, data: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     """One envelope to build: ``INV-1`` of ``cust-42`` unless overridden."""
     return {
@@ -62,7 +76,9 @@ def case(event_type: str, data: dict[str, Any], **overrides: Any) -> dict[str, A
 def test_node_and_python_mint_the_same_tokens(node_app: NodeApp) -> None:
     # GIVEN one key, one clock and the same claim settings on both sides
     settings = {"issuer": "billing", "audience": "invoice-ws"}
-    python = ConnectTokenMinter(signing_key=KEY, clock=lambda: NOW_SECONDS, **settings)
+    python = ConnectTokenMinter(
+        signing_key=KEY, clock=lambda: NOW_SECONDS, issuer="billing", audience="invoice-ws"
+    )
     # WHEN each mints a customer token and an admin token of one hour
     node = mint_in_node(
         node_app,
@@ -90,9 +106,8 @@ def test_python_authorizer_accepts_node_tokens_with_custom_claim_names(node_app:
     verifier = TokenVerifier(config, lambda _token: KEY)
     # WHEN the server entry mints a customer token now, with the same settings
     options = {"issuer": "billing", "audience": "invoice-ws", "claimNames": {"userType": "role"}}
-    payload = {"options": {"signingKey": KEY, "nowMs": int(time.time() * 1000), **options}}
     request = {"sub": "user-7", "userType": "CUSTOMER", "customerId": "cust-42"}
-    [token] = node_app.run("mint.mjs", stdin={**payload, "requests": [request]})
+    [token] = mint_in_node(node_app, {**options, "nowMs": int(time.time() * 1000)}, request)
     # THEN the Python verifier accepts it with the identity the claims name
     verified = verifier.verify_token(token)
     assert (verified.identity.sub, verified.identity.audience) == ("user-7", "CUSTOMER#cust-42")
@@ -145,15 +160,7 @@ def test_node_envelopes_are_what_the_python_contract_builds(node_app: NodeApp) -
         # THEN the Python contract accepts each SNS body as it is
         event = validate_event(json.loads(result["body"]))
         # AND the Python SDK builds the same envelope, body and attributes from the same input
-        python_event = build_event(
-            spec["type"],
-            spec["invoiceId"],
-            spec["customerId"],
-            spec["data"],
-            source=spec["source"],
-            event_id=spec["eventId"],
-            time=datetime.fromisoformat(TIME),
-        )
+        python_event = build_in_python(spec)
         assert result["event"] == event == python_event
         assert result["body"] == encode_event(python_event)
         assert result["attributes"] == python_sns.message_attributes(python_event)
@@ -163,17 +170,18 @@ def test_node_and_python_agree_on_the_frame_size_limit(node_app: NodeApp) -> Non
     # GIVEN the room left in one frame by an envelope with an empty pad
     [base] = build_in_node(node_app, case("INVOICE_SENT", {"status": "SENT", "pad": ""}))
     room = MAX_EVENT_BYTES - len(base["body"].encode())
-    fits = case("INVOICE_SENT", {"status": "SENT", "pad": "é" * (room // 2)})
-    over = case("INVOICE_SENT", {"status": "SENT", "pad": "é" * (room // 2) + "xx"})
+    pad = "é" * (room // 2) + "x" * (room % 2)  # two-byte characters, then one byte if odd
+    fits = case("INVOICE_SENT", {"status": "SENT", "pad": pad})
+    over = case("INVOICE_SENT", {"status": "SENT", "pad": pad + "x"})
     # WHEN the server entry builds an envelope that fills it, and one a byte larger
     built_fits, built_over = build_in_node(node_app, fits, over)
     # THEN the full one is exactly at the limit and Python accepts it
-    assert len(built_fits["body"].encode()) == MAX_EVENT_BYTES - (room % 2)
+    assert len(built_fits["body"].encode()) == MAX_EVENT_BYTES
     validate_event(json.loads(built_fits["body"]))
     # AND both refuse the larger one as too large
     assert built_over["refused"] == "InvoiceEventTooLargeError"
     with pytest.raises(EventTooLargeError):
-        build_event("INVOICE_SENT", "INV-1", "cust-42", over["data"], source="node-backend")
+        build_in_python(over)
 
 
 @pytest.mark.parametrize(
@@ -196,14 +204,7 @@ def test_node_refuses_what_python_refuses(
     # THEN it refuses it, as the Python contract does
     assert result["refused"] == "InvalidInvoiceEventError", name
     with pytest.raises(InvalidEventError):
-        build_event(
-            spec["type"],
-            spec["invoiceId"],
-            spec["customerId"],
-            spec["data"],
-            source=spec["source"],
-            event_id=spec["eventId"],
-        )
+        build_in_python(spec)
 
 
 @pytest.mark.slow
@@ -233,10 +234,10 @@ def test_node_backend_publishes_an_invoice_sent_its_customer_receives(
 
 @pytest.mark.slow
 def test_node_publish_batch_reaches_an_admin_with_every_event_type(
-    node_app: NodeApp, endpoints: StackEndpoints, state_file: Any
+    node_app: NodeApp, endpoints: StackEndpoints
 ) -> None:
     # GIVEN one event of each type, for two customers
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "type": event_type,
             "invoiceId": f"INV-B{n}",
@@ -253,13 +254,13 @@ def test_node_publish_batch_reaches_an_admin_with_every_event_type(
             ]
         )
     ]
-    # WHEN a Node script publishes them with publishBatch while an admin client listens
+    # WHEN a Node script with the environment `alexho-local env` exports publishes them with
+    # publishBatch while an admin client listens
     result = node_app.run(
         "publish-batch.mjs",
         endpoints.websocket_url,
         stdin=items,
-        env={STATE_FILE_ENV: str(state_file)},
-        shell='eval "$(alexho-local env)" && exec node "$0" "$@"',
+        env=backend_environment(endpoints),
     )
     # THEN SNS took every entry and the admin received every event once
     assert result["ok"] is True
