@@ -14,6 +14,17 @@ capacity (a transactional write is billed twice) and one more round trip. Marker
 with ``EVENT#``, which no audience (``ADMIN``, ``CUSTOMER#…``) can, so they never show up in a
 ``resume``.
 
+**No skip on resume** (docs/architecture.md §7). Cursors are recording times of concurrent
+fan-outs, so an entry can become visible after a later-stamped one. Every recording is made
+visible within :data:`RECORDING_WINDOW_MS` of its cursor's time, by the writer's own clock: an
+entry whose write completed later is moved to a fresh cursor (the marker is moved with a
+conditional update, the late entries deleted) before the recording counts as committed. A
+resume therefore replays from the client's position minus that window (:meth:`EventLog.replay`):
+whatever became visible after the client's position was handed out has a cursor inside it.
+
+**An event id is one event.** The marker holds a SHA-256 of the envelope's text; recording the
+same id with other content raises :class:`EventIdConflictError` and changes nothing.
+
 ``table`` is a boto3 DynamoDB ``Table`` resource (see :mod:`alexho_invoice_runtime.aws_clients`).
 """
 
@@ -25,7 +36,8 @@ import os
 import random
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from alexho_invoice_runtime.contract import MAX_CURSOR_LENGTH, InvoiceEvent, encode_event
@@ -58,6 +70,18 @@ _BACKOFF_CAP_SECONDS: Final = 1.0
 _CURSOR_MS_DIGITS: Final = 13
 #: Most items per ``Query`` page that ``read_after`` asks DynamoDB for.
 DEFAULT_PAGE_SIZE: Final = 100
+#: A recording is visible within this many milliseconds of its cursor's time (the writer moves
+#: it to a fresh cursor otherwise); a resume replays this far back before its position.
+RECORDING_WINDOW_MS: Final = 10_000
+#: Most entries of the window before a position that one replay sends (more: ``truncated``).
+MAX_WINDOW_ENTRIES: Final = 1000
+#: Cursors one ``record`` call tries before it gives up (each later one is freshly stamped).
+MAX_STAMPS: Final = 3
+#: Marker attributes: SHA-256 of the envelope text; whether the entries are in place in time.
+CONTENT_DIGEST_ATTRIBUTE: Final = "contentDigest"
+COMMITTED_ATTRIBUTE: Final = "committed"
+#: The hash part of a position that is a time, not an event (sorts before every real cursor).
+_TIME_POSITION_HASH: Final = "0" * 16
 
 assert CURSOR_LENGTH <= MAX_CURSOR_LENGTH
 
@@ -85,6 +109,44 @@ def is_cursor(text: object) -> bool:
     return isinstance(text, str) and CURSOR_PATTERN.fullmatch(text) is not None
 
 
+def cursor_time_ms(cursor: str) -> int:
+    """The epoch milliseconds a cursor (or a time position) starts with."""
+    return int(cursor[:_CURSOR_MS_DIGITS])
+
+
+def time_position(epoch_ms: int) -> str:
+    """A cursor-shaped position for "from ``epoch_ms`` on": it sorts before every cursor of that
+    millisecond and after every earlier one (``resume`` with ``since``)."""
+    if not 0 <= epoch_ms < 10**13:
+        raise ValueError("epoch_ms must be epoch milliseconds (13 digits at most)")
+    return f"{epoch_ms:013d}.{_TIME_POSITION_HASH}"
+
+
+class EventIdConflictError(ValueError):
+    """An event id that was recorded with other content: the new content is refused."""
+
+    def __init__(self, event_id: str) -> None:
+        self.event_id = event_id
+        super().__init__("$.id: this event id was already recorded with other content")
+
+
+class RecordingTooSlowError(RuntimeError):
+    """The entries could not be made visible within the recording window (retried by Lambda)."""
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What one resume replays, and the ``resume-end`` that follows it."""
+
+    entries: list[tuple[str, InvoiceEvent]]
+    #: Where the next resume continues (never before the position asked for).
+    cursor: str
+    #: Entries after the position were left for another resume (the batch limit).
+    more: bool
+    #: Continuity cannot be proven: the window reaches past the retention, or held too much.
+    truncated: bool
+
+
 def _floor_cursor(epoch_ms: int) -> str:
     """A bound that sorts before every cursor of ``epoch_ms`` and after every earlier one."""
     return f"{max(epoch_ms, 0):013d}"
@@ -94,13 +156,24 @@ class EventLog:
     """Per-audience event log for resume, kept for ``retention_seconds``."""
 
     def __init__(
-        self, table: Any, retention_seconds: int, *, page_size: int = DEFAULT_PAGE_SIZE
+        self,
+        table: Any,
+        retention_seconds: int,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        clock: Callable[[], float] = time.time,
+        window_ms: int = RECORDING_WINDOW_MS,
     ) -> None:
-        if retention_seconds <= 0 or page_size <= 0:
-            raise ValueError("retention_seconds and page_size must be positive")
+        if retention_seconds <= 0 or page_size <= 0 or window_ms <= 0:
+            raise ValueError("retention_seconds, page_size and window_ms must be positive")
         self._table = table
         self._retention_seconds = retention_seconds
         self._page_size = page_size
+        self._clock = clock
+        self._window_ms = window_ms
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
 
     @property
     def retention_seconds(self) -> int:
@@ -110,51 +183,167 @@ class EventLog:
     def record(self, event: InvoiceEvent, audiences: Sequence[str], received_at_ms: int) -> str:
         """Log ``event`` for each audience and return its cursor.
 
-        Idempotent on ``event["id"]``: recording an event id again (an SNS or Lambda redelivery)
-        returns the cursor of the first recording and writes its entries again, unchanged.
+        The cursor's time is ``received_at_ms`` (never later than now; now when it is older than
+        the window). Idempotent on ``event["id"]``: recording it again (an SNS or Lambda
+        redelivery) with the same content returns the cursor of the committed recording and
+        writes nothing, or completes a recording cut short. Other content under that id raises
+        :class:`EventIdConflictError` and writes nothing. Raises
+        :class:`RecordingTooSlowError` when no cursor could be made visible within the window.
         """
         event_id = event["id"]
-        cursor = make_cursor(received_at_ms, event_id)
-        expires_at = received_at_ms // 1000 + self._retention_seconds
+        text = encode_event(event)
+        digest = hashlib.sha256(text.encode()).hexdigest()
         marker_key = {
             EVENT_LOG_PARTITION_KEY: MARKER_PREFIX + event_id,
             EVENT_LOG_SORT_KEY: MARKER_SORT_KEY,
         }
+        now = self._now_ms()
+        stamp = now if not now - self._window_ms <= received_at_ms <= now else received_at_ms
+        cursor = make_cursor(stamp, event_id)
+        if not self._put_marker(marker_key, event_id, cursor, digest):
+            cursor, committed = self._read_marker(marker_key, event_id, digest)
+            if committed:
+                return cursor
+        targets = list(dict.fromkeys(audiences))
+        for _ in range(MAX_STAMPS):
+            stale: list[str] = []
+            if self._is_late(cursor):
+                moved = self._move_marker(marker_key, cursor, make_cursor(self._now_ms(), event_id))
+                if moved is None:
+                    cursor, committed = self._read_marker(marker_key, event_id, digest)
+                    if committed:
+                        return cursor
+                    continue
+                stale, cursor = [cursor], moved
+            self._write_entries(event_id, text, targets, cursor, stale)
+            if not self._is_late(cursor) and self._commit(marker_key, cursor):
+                return cursor
+            if not self._is_late(cursor):
+                # Another delivery moved the marker meanwhile: take its cursor, drop ours.
+                self._write_entries(event_id, text, [], "", [cursor], targets)
+                cursor, committed = self._read_marker(marker_key, event_id, digest)
+                if committed:
+                    return cursor
+        raise RecordingTooSlowError(
+            f"event {event_id!r} could not be recorded within {self._window_ms} ms"
+        )
+
+    def _is_late(self, cursor: str) -> bool:
+        return self._now_ms() - cursor_time_ms(cursor) > self._window_ms
+
+    def _put_marker(self, key: dict[str, str], event_id: str, cursor: str, digest: str) -> bool:
+        """Put the id marker unless there is one; whether this call put it."""
         client = self._table.meta.client
         try:
             self._table.put_item(
                 Item={
-                    **marker_key,
+                    **key,
                     EVENT_ID_ATTRIBUTE: event_id,
                     ASSIGNED_CURSOR_ATTRIBUTE: cursor,
-                    EVENT_LOG_EXPIRES_AT: expires_at,
+                    CONTENT_DIGEST_ATTRIBUTE: digest,
+                    EVENT_LOG_EXPIRES_AT: self._expires_at(cursor),
                 },
                 ConditionExpression="attribute_not_exists(#pk)",
                 ExpressionAttributeNames={"#pk": EVENT_LOG_PARTITION_KEY},
             )
         except client.exceptions.ConditionalCheckFailedException:
-            cursor = self._assigned_cursor(marker_key)
-        # Entries expire with the first recording's time, so rewriting them changes nothing.
-        expires_at = int(cursor[:_CURSOR_MS_DIGITS]) // 1000 + self._retention_seconds
-        text = encode_event(event)
-        self._put_entries(
-            {
-                EVENT_LOG_PARTITION_KEY: audience,
-                EVENT_LOG_SORT_KEY: cursor,
-                EVENT_ID_ATTRIBUTE: event_id,
-                EVENT_ATTRIBUTE: text,
-                EVENT_LOG_EXPIRES_AT: expires_at,
-            }
-            for audience in dict.fromkeys(audiences)
-        )
-        return cursor
+            return False
+        return True
 
-    def _put_entries(self, entries: Iterable[dict[str, Any]]) -> None:
-        """Write ``entries`` with ``BatchWriteItem``, retrying unprocessed ones with jittered
-        backoff; raises when some are still unprocessed after :data:`MAX_WRITE_ROUNDS`."""
-        pending: dict[str, Any] = {
-            self._table.name: [{"PutRequest": {"Item": entry}} for entry in entries]
-        }
+    def _read_marker(self, key: dict[str, str], event_id: str, digest: str) -> tuple[str, bool]:
+        """The marker's cursor and whether it is committed; raises on other content."""
+        item = self._table.get_item(Key=key, ConsistentRead=True)["Item"]
+        recorded_digest = item.get(CONTENT_DIGEST_ATTRIBUTE)
+        # A marker written before digests existed carries none (it expires with the retention).
+        if recorded_digest is not None and recorded_digest != digest:
+            raise EventIdConflictError(event_id)
+        return str(item[ASSIGNED_CURSOR_ATTRIBUTE]), bool(
+            item.get(COMMITTED_ATTRIBUTE, recorded_digest is None)
+        )
+
+    def _move_marker(self, key: dict[str, str], old: str, new: str) -> str | None:
+        """Point the marker from ``old`` to the fresh cursor ``new``; ``None`` when another
+        delivery changed it first."""
+        client = self._table.meta.client
+        try:
+            self._table.update_item(
+                Key=key,
+                UpdateExpression="SET #cursor = :new, #expires = :expires",
+                ConditionExpression="#cursor = :old AND attribute_not_exists(#committed)",
+                ExpressionAttributeNames={
+                    "#cursor": ASSIGNED_CURSOR_ATTRIBUTE,
+                    "#expires": EVENT_LOG_EXPIRES_AT,
+                    "#committed": COMMITTED_ATTRIBUTE,
+                },
+                ExpressionAttributeValues={
+                    ":new": new,
+                    ":old": old,
+                    ":expires": self._expires_at(new),
+                },
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return None
+        return new
+
+    def _commit(self, key: dict[str, str], cursor: str) -> bool:
+        """Mark the recording at ``cursor`` complete; ``False`` when the marker moved on."""
+        client = self._table.meta.client
+        try:
+            self._table.update_item(
+                Key=key,
+                UpdateExpression="SET #committed = :true",
+                ConditionExpression="#cursor = :cursor",
+                ExpressionAttributeNames={
+                    "#cursor": ASSIGNED_CURSOR_ATTRIBUTE,
+                    "#committed": COMMITTED_ATTRIBUTE,
+                },
+                ExpressionAttributeValues={":cursor": cursor, ":true": True},
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def _expires_at(self, cursor: str) -> int:
+        return cursor_time_ms(cursor) // 1000 + self._retention_seconds
+
+    def _write_entries(
+        self,
+        event_id: str,
+        text: str,
+        audiences: Sequence[str],
+        cursor: str,
+        stale_cursors: Sequence[str],
+        stale_audiences: Sequence[str] | None = None,
+    ) -> None:
+        """Put the entries of ``audiences`` at ``cursor`` and delete those at ``stale_cursors``
+        (of ``stale_audiences``, by default the same audiences) in one batch write."""
+        expires_at = self._expires_at(cursor) if cursor else 0
+        puts = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        EVENT_LOG_PARTITION_KEY: audience,
+                        EVENT_LOG_SORT_KEY: cursor,
+                        EVENT_ID_ATTRIBUTE: event_id,
+                        EVENT_ATTRIBUTE: text,
+                        EVENT_LOG_EXPIRES_AT: expires_at,
+                    }
+                }
+            }
+            for audience in audiences
+        ]
+        deletes = [
+            {"DeleteRequest": {"Key": {EVENT_LOG_PARTITION_KEY: a, EVENT_LOG_SORT_KEY: stale}}}
+            for stale in stale_cursors
+            for a in (audiences if stale_audiences is None else stale_audiences)
+        ]
+        self._put_entries([*puts, *deletes])
+
+    def _put_entries(self, requests: Iterable[dict[str, Any]]) -> None:
+        """Send ``requests`` (``PutRequest``/``DeleteRequest``) with ``BatchWriteItem``, retrying
+        unprocessed ones with jittered backoff; raises when some are still unprocessed after
+        :data:`MAX_WRITE_ROUNDS`."""
+        pending: dict[str, Any] = {self._table.name: list(requests)}
         client = self._table.meta.client
         for round_number in range(MAX_WRITE_ROUNDS):
             if not pending.get(self._table.name):
@@ -166,10 +355,6 @@ class EventLog:
         if pending.get(self._table.name):
             raise RuntimeError("event log entries could not be written (left unprocessed)")
 
-    def _assigned_cursor(self, marker_key: dict[str, str]) -> str:
-        response = self._table.get_item(Key=marker_key, ConsistentRead=True)
-        return str(response["Item"][ASSIGNED_CURSOR_ATTRIBUTE])
-
     def read_after(
         self, audience: str, after: str | None, limit: int
     ) -> list[tuple[str, InvoiceEvent]]:
@@ -178,19 +363,58 @@ class EventLog:
         ``after=None`` reads from the start of the retention window; entries older than the
         retention are never returned, even before DynamoDB's TTL has removed them.
         """
-        if limit <= 0:
-            return []
         floor = self.retention_floor()
         bound = floor if after is None or after < floor else after
+        return self._query(audience, "#sk > :low", {":low": bound}, limit)
+
+    def replay(self, audience: str, position: str, limit: int) -> Replay:
+        """What a resume from ``position`` (a cursor, or a :func:`time_position`) replays.
+
+        The entries of the window before the position (at most :data:`MAX_WINDOW_ENTRIES`,
+        the entry at the position itself excluded), then up to ``limit`` entries after it,
+        oldest first; ``cursor`` is the newest one replayed after the position, else the
+        position itself, so a following resume always moves forward.
+        """
+        position = min(position, time_position(self._now_ms()))
+        floor = self.retention_floor()
+        low = _floor_cursor(cursor_time_ms(position) - self._window_ms)
+        window = [
+            entry
+            for entry in self._query(
+                audience,
+                "#sk BETWEEN :low AND :high",
+                {":low": max(low, floor), ":high": position},
+                MAX_WINDOW_ENTRIES + 1,
+            )
+            if entry[0] != position
+        ]
+        later = self.read_after(audience, position, limit + 1)
+        return Replay(
+            entries=window[:MAX_WINDOW_ENTRIES] + later[:limit],
+            cursor=later[:limit][-1][0] if later else position,
+            more=len(later) > limit,
+            truncated=low < floor or len(window) > MAX_WINDOW_ENTRIES,
+        )
+
+    def _query(
+        self, audience: str, sort_condition: str, values: dict[str, str], limit: int
+    ) -> list[tuple[str, InvoiceEvent]]:
+        """Up to ``limit`` entries of ``audience`` whose cursor meets ``sort_condition``."""
+        if limit <= 0:
+            return []
         entries: list[tuple[str, InvoiceEvent]] = []
         query: dict[str, Any] = {
-            "KeyConditionExpression": "#pk = :audience AND #sk > :after",
-            "ExpressionAttributeNames": {"#pk": EVENT_LOG_PARTITION_KEY, "#sk": EVENT_LOG_SORT_KEY},
-            "ExpressionAttributeValues": {":audience": audience, ":after": bound},
+            "KeyConditionExpression": f"#pk = :audience AND {sort_condition}",
+            "ExpressionAttributeNames": {
+                "#pk": EVENT_LOG_PARTITION_KEY,
+                "#sk": EVENT_LOG_SORT_KEY,
+                "#event": EVENT_ATTRIBUTE,
+            },
+            "ExpressionAttributeValues": {":audience": audience, **values},
             "ScanIndexForward": True,
             "ProjectionExpression": "#sk, #event",
+            "ConsistentRead": True,
         }
-        query["ExpressionAttributeNames"]["#event"] = EVENT_ATTRIBUTE
         while len(entries) < limit:
             query["Limit"] = min(self._page_size, limit - len(entries))
             page = self._table.query(**query)
@@ -204,4 +428,4 @@ class EventLog:
 
     def retention_floor(self) -> str:
         """The bound below which entries have left the retention window (a cursor prefix)."""
-        return _floor_cursor(int(time.time() * 1000) - self._retention_seconds * 1000)
+        return _floor_cursor(self._now_ms() - self._retention_seconds * 1000)

@@ -2,7 +2,8 @@
 control frames.
 
 Client → server: a JSON object with an ``action``: ``{"action": "ping"}``,
-``{"action": "resume", "after": "<cursor>"}`` or ``{"action": "refresh", "token": "<jwt>"}``.
+``{"action": "resume", "after": "<cursor>"}``, ``{"action": "resume", "since": <epoch ms>}``
+or ``{"action": "refresh", "token": "<jwt>"}``.
 Server → client: event frames (``contract.encode_event_frame``) and control frames with a
 lowercase ``type``: ``pong``, ``error``, ``resume-end`` and ``refreshed``.
 
@@ -42,6 +43,8 @@ FRAME_RESUME_END: Final = "resume-end"
 FRAME_REFRESHED: Final = "refreshed"
 
 _MAX_BASE64_CHARS: Final = 4 * -(-MAX_MESSAGE_BYTES // 3)
+#: ``since`` is epoch milliseconds of at most 13 digits, like a cursor's time.
+MAX_EPOCH_MS: Final = 10**13
 
 
 class ErrorCode(StrEnum):
@@ -52,6 +55,7 @@ class ErrorCode(StrEnum):
     INVALID_MESSAGE = "invalid-message"
     UNKNOWN_ACTION = "unknown-action"
     INVALID_CURSOR = "invalid-cursor"
+    INVALID_SINCE = "invalid-since"
     UNKNOWN_CONNECTION = "unknown-connection"
     REFRESH_REFUSED = "refresh-refused"
     INTERNAL_ERROR = "internal-error"
@@ -73,9 +77,11 @@ class Ping:
 
 @dataclass(frozen=True)
 class Resume:
-    """``{"action": "resume", "after": cursor}``: replay what the audience missed."""
+    """``{"action": "resume", "after": cursor}`` or ``{"action": "resume", "since": ms}``:
+    replay what the audience missed after a cursor, or recorded since a time (exactly one)."""
 
-    after: str
+    after: str | None = None
+    since: int | None = None
 
 
 @dataclass(frozen=True)
@@ -127,14 +133,7 @@ def parse_client_message(body: object, *, is_base64: bool = False) -> ClientMess
     if action == ACTION_PING:
         return Ping()
     if action == ACTION_RESUME:
-        after = message.get("after")
-        if not is_cursor(after):
-            raise ProtocolError(
-                ErrorCode.INVALID_CURSOR,
-                "resume needs 'after': the cursor of the last event frame received",
-            )
-        assert isinstance(after, str)
-        return Resume(after=after)
+        return _resume(message)
     if action == ACTION_REFRESH:
         token = message.get("token")
         if not isinstance(token, str) or not token.strip():
@@ -148,6 +147,28 @@ def parse_client_message(body: object, *, is_base64: bool = False) -> ClientMess
         ErrorCode.UNKNOWN_ACTION,
         f"unknown action; use '{ACTION_PING}', '{ACTION_RESUME}' or '{ACTION_REFRESH}'",
     )
+
+
+def _resume(message: dict[str, Any]) -> Resume:
+    if "since" in message:
+        if "after" in message:
+            raise ProtocolError(
+                ErrorCode.INVALID_MESSAGE, "resume takes either 'after' or 'since', not both"
+            )
+        since = message["since"]
+        if type(since) is not int or not 0 <= since < MAX_EPOCH_MS:
+            raise ProtocolError(
+                ErrorCode.INVALID_SINCE, "'since' must be an integer of epoch milliseconds"
+            )
+        return Resume(since=since)
+    after = message.get("after")
+    if not is_cursor(after):
+        raise ProtocolError(
+            ErrorCode.INVALID_CURSOR,
+            "resume needs 'after' (the cursor of the last event frame received) or 'since'",
+        )
+    assert isinstance(after, str)
+    return Resume(after=after)
 
 
 def _frame(frame: dict[str, Any]) -> str:

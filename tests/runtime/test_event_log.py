@@ -10,7 +10,13 @@ import pytest
 
 from alexho_invoice_runtime.contract import MAX_CURSOR_LENGTH, InvoiceEvent, build_event
 from alexho_invoice_runtime.definitions import EVENT_LOG_PARTITION_KEY, EVENT_LOG_SORT_KEY
-from alexho_invoice_runtime.event_log import EventLog, is_cursor, make_cursor
+from alexho_invoice_runtime.event_log import (
+    COMMITTED_ATTRIBUTE,
+    MARKER_PREFIX,
+    EventLog,
+    is_cursor,
+    make_cursor,
+)
 from tests.runtime.conftest import AwsTables
 
 ADMIN = "ADMIN"
@@ -79,14 +85,22 @@ def test_redelivered_event_gets_its_first_cursor_and_no_second_entry(log: EventL
 def test_a_recording_cut_short_after_its_marker_is_completed_by_the_redelivery(
     aws: AwsTables, log: EventLog
 ) -> None:
-    # GIVEN an event whose first recording wrote its id marker but no entry (its invocation
-    # ended between the two writes)
+    # GIVEN an event whose first recording wrote its id marker but no entry and did not commit
+    # (its invocation ended between the two writes)
     recorded = event(1)
     first = log.record(recorded, [ADMIN, CUSTOMER], now_ms())
     for audience in (ADMIN, CUSTOMER):
         aws.event_log.delete_item(
             Key={EVENT_LOG_PARTITION_KEY: audience, EVENT_LOG_SORT_KEY: first}
         )
+    aws.event_log.update_item(
+        Key={
+            EVENT_LOG_PARTITION_KEY: MARKER_PREFIX + recorded["id"],
+            EVENT_LOG_SORT_KEY: "#marker",
+        },
+        UpdateExpression="REMOVE #committed",
+        ExpressionAttributeNames={"#committed": COMMITTED_ATTRIBUTE},
+    )
     # WHEN the event is delivered again
     second = log.record(recorded, [ADMIN, CUSTOMER], now_ms() + 5_000)
     # THEN both audiences hold it, under the cursor its marker assigned
@@ -143,11 +157,14 @@ def test_read_after_stops_at_the_limit(log: EventLog) -> None:
     assert [cursor for cursor, _ in log.read_after(ADMIN, cursors[0], 3)] == cursors[1:4]
 
 
-def test_entries_older_than_the_retention_are_not_read(log: EventLog) -> None:
+def test_entries_older_than_the_retention_are_not_read(log: EventLog, aws: AwsTables) -> None:
     # GIVEN an event received before the retention window and one inside it
     too_old = event(1)
     recent = event(2)
-    log.record(too_old, [ADMIN], now_ms() - (log.retention_seconds + 60) * 1000)
+    then = time.time() - log.retention_seconds - 60
+    EventLog(aws.event_log, log.retention_seconds, clock=lambda: then).record(
+        too_old, [ADMIN], int(then * 1000)
+    )
     recent_cursor = log.record(recent, [ADMIN], now_ms())
     # WHEN reading from an old cursor THEN only the recent one comes back (TTL may lag)
     old_cursor = make_cursor(now_ms() - (log.retention_seconds + 120) * 1000, "x")

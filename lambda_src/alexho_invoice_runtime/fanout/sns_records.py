@@ -109,6 +109,13 @@ def validated_event(message: SnsMessage) -> InvoiceEvent:
     return event
 
 
+def rejected(message: SnsMessage, problems: list[str]) -> MalformedEventError:
+    """Log ``message`` as refused for ``problems`` (never its payload) and return the error to
+    raise, so that Lambda sends it to the on-failure queue with its reason."""
+    _log_rejected(message.message_id, message.topic_arn, problems)
+    return MalformedEventError(message.message_id, problems)
+
+
 def _log_rejected(message_id: str, topic_arn: str, problems: list[str]) -> None:
     _log.error(
         "rejected a malformed invoice event",

@@ -33,7 +33,7 @@ from alexho_invoice_runtime.access import Access, access_of, close_connection
 from alexho_invoice_runtime.auth.config import leeway_seconds_from_env
 from alexho_invoice_runtime.connections import Connection, ConnectionStore
 from alexho_invoice_runtime.contract import encode_event_frame
-from alexho_invoice_runtime.event_log import EventLog, retention_seconds_from_env
+from alexho_invoice_runtime.event_log import EventLog, retention_seconds_from_env, time_position
 from alexho_invoice_runtime.handlers.websocket_event import begin_invocation
 from alexho_invoice_runtime.observability import Metrics, get_logger
 from alexho_invoice_runtime.protocol import (
@@ -120,7 +120,8 @@ def _answer_on_live_connection(
         _refresh(connection, message.token)
         metrics.add("Refreshed", 1)
     else:
-        metrics.add("ResumedEvents", _resume(connection, message.after))
+        position = message.after if message.after is not None else time_position(message.since or 0)
+        metrics.add("ResumedEvents", _resume(connection, position))
 
 
 def _live_connection(connection_id: str, metrics: Metrics) -> Connection | None:
@@ -186,21 +187,25 @@ def _refresh(connection: Connection, token: str) -> None:
     )
 
 
-def _resume(connection: Connection, after: str) -> int:
+def _resume(connection: Connection, position: str) -> int:
+    """Replay from ``position`` (a cursor or a time position), window included; the count."""
     connection_id = connection.connection_id
     event_log = EventLog(aws_clients.event_log_table(), retention_seconds_from_env())
-    entries = event_log.read_after(connection.identity.audience, after, RESUME_BATCH_LIMIT + 1)
-    more = len(entries) > RESUME_BATCH_LIMIT
-    entries = entries[:RESUME_BATCH_LIMIT]
-    for cursor, event in entries:
+    replay = event_log.replay(connection.identity.audience, position, RESUME_BATCH_LIMIT)
+    for cursor, event in replay.entries:
         _post(connection_id, encode_event_frame(cursor, event))
-    last_cursor = entries[-1][0] if entries else after
-    truncated = after < event_log.retention_floor()
+    count = len(replay.entries)
     _post(
-        connection_id, resume_end_frame(last_cursor, len(entries), more=more, truncated=truncated)
+        connection_id,
+        resume_end_frame(replay.cursor, count, more=replay.more, truncated=replay.truncated),
     )
     logger.info(
         "resumed",
-        extra={"connectionId": connection_id, "count": len(entries), "more": more},
+        extra={
+            "connectionId": connection_id,
+            "count": count,
+            "more": replay.more,
+            "truncated": replay.truncated,
+        },
     )
-    return len(entries)
+    return count

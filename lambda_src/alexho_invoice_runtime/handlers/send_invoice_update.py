@@ -1,6 +1,7 @@
 """SNS-triggered fan-out: each invoice event goes to every connection allowed to see it.
 
-Thin adapter over :mod:`alexho_invoice_runtime.fanout`. A malformed event or a failure of the whole
+Thin adapter over :mod:`alexho_invoice_runtime.fanout`. A malformed event, an event id already
+recorded with other content, or a failure of the whole
 invocation (DynamoDB unreachable, a bug) raises, so Lambda retries and then sends the event to
 the on-failure queue; failed posts to single connections are only counted. Emits one EMF
 document per invocation (Delivered, Gone, Failed, Recipients, Retries, Expired, Revoked,
@@ -13,11 +14,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from alexho_invoice_runtime.event_log import EventIdConflictError
 from alexho_invoice_runtime.fanout.delivery import event_delivery
 from alexho_invoice_runtime.fanout.settings import FanoutSettings
 from alexho_invoice_runtime.fanout.sns_records import (
     MalformedEventError,
     invoice_event_of,
+    rejected,
     sns_messages,
 )
 from alexho_invoice_runtime.observability import Metrics, get_logger, set_correlation_id
@@ -44,7 +47,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         for message in messages:
             set_correlation_id(message.message_id)
             invoice_event = invoice_event_of(message)
-            report = delivery.deliver(invoice_event, received_at_ms=int(time.time() * 1000))
+            try:
+                report = delivery.deliver(invoice_event, received_at_ms=int(time.time() * 1000))
+            except EventIdConflictError as error:
+                # The id names another event already: refused, never delivered, log unchanged.
+                raise rejected(message, [str(error)]) from None
             _log.info("invoice event fanned out", extra=report.log_fields())
             for name, value in (
                 ("Recipients", report.recipients),
