@@ -11,8 +11,8 @@
  *
  * This class coordinates; each concern has its module: one socket (`link.ts`), when to reconnect
  * (`reconnect-policy.ts`), the handover (`handover.ts`), token refresh (`token-refresh.ts`), the
- * position in the event log (`resume.ts`), browser signals (`browser-signals.ts`), options
- * (`options.ts`), de-duplication (`dedup.ts`).
+ * position in the event log (`resume.ts`), browser signals (`browser-signals.ts`), one socket
+ * per browser (`tab-sharing.ts`), options (`options.ts`), de-duplication (`dedup.ts`).
  */
 import { followBrowserSignals } from './browser-signals.js';
 import type {
@@ -37,6 +37,7 @@ import { Listeners } from './listeners.js';
 import { isLoopbackUrl, resolveOptions, type AlexHoClientOptions, type ResolvedOptions } from './options.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
 import { ResumePosition } from './resume.js';
+import { sharingKey, TabRole, tabSharingApis, type TabMessage } from './tab-sharing.js';
 import { TokenRefresh } from './token-refresh.js';
 import {
   SUBPROTOCOL,
@@ -51,6 +52,9 @@ export type * from './client-types.js';
 export { AlexHoRealtimeError, type RealtimeErrorCode } from './errors.js';
 export type { WebSocketConstructor } from './link.js';
 export { isLoopbackUrl, type AlexHoClientOptions } from './options.js';
+
+/** How long a token fetched to find the other tabs may still open this tab's first connection. */
+const FRESH_TOKEN_MS = 5_000;
 
 /** A WebSocket client for invoice events. */
 export class AlexHoWebSocketClient {
@@ -83,6 +87,8 @@ export class AlexHoWebSocketClient {
   #stableTimer: ReturnType<typeof setTimeout> | undefined;
   #ageTimer: ReturnType<typeof setTimeout> | undefined;
   #stopSignals: (() => void) | undefined;
+  /** Tab sharing: while it is set and not leading, another tab's client holds the socket. */
+  #tabs: TabRole | undefined;
 
   readonly #eventListeners = new Listeners<[InvoiceEvent, EventMeta]>();
   readonly #statusListeners = new Listeners<[ConnectionStatus, AlexHoRealtimeError | undefined]>();
@@ -160,7 +166,12 @@ export class AlexHoWebSocketClient {
     return this.#policy.retry;
   }
 
-  /** How many sockets are open or opening (2 only during a handover). */
+  /** Whether another tab's client holds the socket and relays to this one. */
+  get following(): boolean {
+    return this.#tabs !== undefined && !this.#tabs.leading;
+  }
+
+  /** How many sockets are open or opening (2 only during a handover; 0 while following). */
   get socketCount(): number {
     return (this.#current === undefined ? 0 : 1) + (this.#handover.next === undefined ? 0 : 1);
   }
@@ -230,13 +241,92 @@ export class AlexHoWebSocketClient {
     if (!signals.online) this.#policy.offlineReported();
     this.#stopSignals = signals.stop;
     this.#setStatus('connecting');
-    void this.#openCurrent();
+    const apis = tabSharingApis(this.#options.shareAcrossTabs);
+    if (apis === undefined) void this.#openCurrent();
+    else void this.#joinTabs(apis);
   }
 
-  /** Closes every socket, cancels every timer and stops for good. */
+  /** Finds the tabs of the same URL and identity: follow their leader, or lead. */
+  async #joinTabs(apis: NonNullable<ReturnType<typeof tabSharingApis>>): Promise<void> {
+    const serial = this.#attemptSerial;
+    let token: string | undefined;
+    try {
+      token = await fetchToken(this.#options.getToken);
+    } catch {
+      token = undefined; // The token's failure is the first attempt's to report.
+    }
+    if (serial !== this.#attemptSerial || this.#status === 'closed') return;
+    const key = token === undefined ? undefined : sharingKey(this.#options.url, token);
+    if (key === undefined) {
+      void this.#openCurrent(token);
+      return;
+    }
+    const fetchedAt = Date.now();
+    // Relayed events start now: a later resume without a cursor starts here.
+    this.#position.opened(Date.now());
+    this.#tabs = new TabRole(apis, key, {
+      // The token fetched to find the tabs serves the first connection when it is fresh.
+      lead: () => this.#lead(Date.now() - fetchedAt < FRESH_TOKEN_MS ? token : undefined),
+      message: (message) => this.#fromTab(message),
+    });
+    this.#tabs.post({ kind: 'hello' });
+  }
+
+  /** This tab's client now holds the lock: it connects, resuming after what it was relayed. */
+  #lead(token: string | undefined): void {
+    if (this.#status === 'closed') return;
+    if (this.#status !== 'connecting') this.#setStatus('reconnecting');
+    void this.#openCurrent(token);
+  }
+
+  #relay(message: TabMessage): void {
+    if (this.#tabs?.leading === true) this.#tabs.post(message);
+  }
+
+  /** A message from another tab: the leader's frames and status, or a newcomer's hello. */
+  #fromTab(message: TabMessage): void {
+    if (this.#status === 'closed') return;
+    if (message.kind === 'hello') {
+      this.#relay({ kind: 'status', status: this.#status, error: this.#errorForTabs() });
+      return;
+    }
+    if (!this.following) return;
+    switch (message.kind) {
+      case 'event':
+        this.#received(message.event, message.cursor);
+        return;
+      case 'resume-end':
+        this.#position.advance(message.frame.cursor);
+        this.#resumeListeners.emit(message.frame);
+        return;
+      case 'gap':
+        this.#reportGap(message.gap);
+        return;
+      case 'status': {
+        const { error } = message;
+        this.#lastError =
+          error === undefined ? undefined : new AlexHoRealtimeError(error.code, error.message, error.serverCode);
+        // A leader that closed or has not connected yet: this tab waits for the socket.
+        const status = message.status === 'closed' || message.status === 'idle' ? 'reconnecting' : message.status;
+        if (status === this.#status) this.#statusListeners.emit(status, this.#lastError);
+        else this.#setStatus(status);
+        return;
+      }
+    }
+  }
+
+  #errorForTabs(): Extract<TabMessage, { kind: 'status' }>['error'] {
+    const error = this.#lastError;
+    return error === undefined ? undefined : { code: error.code, message: error.message, serverCode: error.serverCode };
+  }
+
+  /** Closes every socket, cancels every timer and stops for good (another tab may take over). */
   close(): void {
     if (this.#status === 'closed') return;
     this.#attemptSerial++;
+    this.#relay({ kind: 'status', status: 'reconnecting' });
+    this.#tabs?.release();
+    this.#tabs = undefined;
     this.#stopSignals?.();
     this.#stopSignals = undefined;
     this.#clearConnectionTimers();
@@ -283,14 +373,14 @@ export class AlexHoWebSocketClient {
     });
   }
 
-  /** Opens the connection in use; only when there is none. */
-  async #openCurrent(): Promise<void> {
+  /** Opens the connection in use, with `token` if given (else a fresh one); only when there is none. */
+  async #openCurrent(token?: string): Promise<void> {
     if (this.#current !== undefined || this.#opening) return;
     const serial = ++this.#attemptSerial;
     this.#opening = true;
     let link: Link;
     try {
-      const token = await fetchToken(this.#options.getToken);
+      token ??= await fetchToken(this.#options.getToken);
       if (serial !== this.#attemptSerial || this.#status === 'closed' || this.#current !== undefined) return;
       link = this.#createLink(token);
     } catch (error) {
@@ -390,7 +480,7 @@ export class AlexHoWebSocketClient {
 
   #reconnectNow(): void {
     this.#policy.cancel();
-    if (this.#status === 'closed' || this.#current !== undefined || this.#opening) return;
+    if (this.#status === 'closed' || this.#current !== undefined || this.#opening || this.following) return;
     this.#stats.reconnects++;
     void this.#openCurrent();
   }
@@ -444,16 +534,11 @@ export class AlexHoWebSocketClient {
   #dispatch(link: Link, frame: ServerFrame): void {
     switch (frame.type) {
       case 'event':
-        this.#position.advance(frame.cursor);
-        if (!this.#recent.add(frame.event.id)) {
-          this.#stats.duplicateEvents++;
-          return;
-        }
-        this.#lastEventAt = Date.now();
-        this.#eventListeners.emit(frame.event, { cursor: frame.cursor });
+        this.#received(frame.event, frame.cursor);
         return;
       case 'resume-end':
         if (!this.#position.ended(link, frame)) return;
+        this.#relay({ kind: 'resume-end', frame });
         this.#resumeListeners.emit(frame);
         if (frame.truncated) this.#reportGap({ reason: 'truncated' });
         if (link === this.#handover.next) this.#handover.complete();
@@ -474,21 +559,37 @@ export class AlexHoWebSocketClient {
     }
   }
 
+  /** An event frame, received or relayed: de-duplicated, then to the listeners (and other tabs). */
+  #received(event: InvoiceEvent, cursor: string): void {
+    this.#position.advance(cursor);
+    if (!this.#recent.add(event.id)) {
+      this.#stats.duplicateEvents++;
+      return;
+    }
+    this.#lastEventAt = Date.now();
+    this.#relay({ kind: 'event', event, cursor });
+    this.#eventListeners.emit(event, { cursor });
+  }
+
   // ---- Reporting -------------------------------------------------------------------------------
 
-  #reportGap(gap: Omit<RealtimeGap, 'at'>): void {
+  #reportGap(gap: Omit<RealtimeGap, 'at'> & { at?: number }): void {
+    const reported = { ...gap, at: gap.at ?? Date.now() };
     this.#stats.gaps++;
-    this.#gapListeners.emit({ ...gap, at: Date.now() });
+    this.#relay({ kind: 'gap', gap: reported });
+    this.#gapListeners.emit(reported);
   }
 
   #setStatus(status: ConnectionStatus): void {
     if (status === this.#status) return;
     this.#status = status;
+    this.#relay({ kind: 'status', status, error: this.#errorForTabs() });
     this.#statusListeners.emit(status, this.#lastError);
   }
 
   #setError(error: AlexHoRealtimeError | undefined): void {
     this.#lastError = error;
+    this.#relay({ kind: 'status', status: this.#status, error: this.#errorForTabs() });
     this.#statusListeners.emit(this.#status, error);
   }
 }

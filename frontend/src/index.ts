@@ -22,6 +22,7 @@ export {
   type WebSocketConstructor,
 } from './client.js';
 export { backoffCeiling, backoffDelay, type BackoffPolicy } from './backoff.js';
+export { sharingKey, type TabSharingApis } from './tab-sharing.js';
 export { envelopeProblems, isInvoiceEvent, parseServerFrame, type ParsedFrame } from './frames.js';
 export { tokenExpiryMs } from './jwt.js';
 export { notificationMessage, type UserType } from './notifications.js';

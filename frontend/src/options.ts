@@ -4,6 +4,7 @@
  */
 import type { BackoffPolicy } from './backoff.js';
 import type { WebSocketConstructor } from './link.js';
+import type { TabSharingApis } from './tab-sharing.js';
 
 /** Where the browser's `online`/`offline` and `visibilitychange` events come from. */
 export interface BrowserSignals {
@@ -62,13 +63,28 @@ export interface AlexHoClientOptions {
    * last cursor.
    */
   since?: number;
+  /**
+   * One socket per browser, per identity (default `true`): tabs of this origin that connect to
+   * the same URL as the same identity (the token's JWT claims) share one connection, held by a
+   * leader tab and relayed to the others. `false` keeps one socket per client. Needs the Web
+   * Locks API and `BroadcastChannel` in a page; without them each client has its own socket.
+   */
+  shareAcrossTabs?: boolean | TabSharingApis;
 }
 
 /** The timing and transport options, with their defaults applied. */
 export type ClientSettings = Required<
   Omit<
     AlexHoClientOptions,
-    'url' | 'getToken' | 'backoff' | 'errorBackoff' | 'browserSignals' | 'WebSocket' | 'random' | 'since'
+    | 'url'
+    | 'getToken'
+    | 'backoff'
+    | 'errorBackoff'
+    | 'browserSignals'
+    | 'WebSocket'
+    | 'random'
+    | 'since'
+    | 'shareAcrossTabs'
   >
 >;
 
@@ -83,6 +99,7 @@ export interface ResolvedOptions {
   random: () => number;
   WebSocket: WebSocketConstructor | undefined;
   signals: BrowserSignals | false | undefined;
+  shareAcrossTabs: boolean | TabSharingApis;
 }
 
 const DEFAULTS: ClientSettings = {
@@ -126,6 +143,7 @@ export function resolveOptions(options: AlexHoClientOptions): ResolvedOptions {
     random: options.random ?? Math.random,
     WebSocket: options.WebSocket,
     signals: options.browserSignals,
+    shareAcrossTabs: options.shareAcrossTabs ?? true,
   };
 }
 
