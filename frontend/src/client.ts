@@ -89,6 +89,8 @@ export class AlexHoWebSocketClient {
   #stopSignals: (() => void) | undefined;
   /** Tab sharing: while it is set and not leading, another tab's client holds the socket. */
   #tabs: TabRole | undefined;
+  /** A replay other tabs asked for before this leader's socket was open. */
+  #replayOnOpen: number | undefined;
 
   readonly #eventListeners = new Listeners<[InvoiceEvent, EventMeta]>();
   readonly #statusListeners = new Listeners<[ConnectionStatus, AlexHoRealtimeError | undefined]>();
@@ -263,13 +265,14 @@ export class AlexHoWebSocketClient {
     }
     const fetchedAt = Date.now();
     // Relayed events start now: a later resume without a cursor starts here.
+    const since = this.#options.since;
     this.#position.opened(Date.now());
     this.#tabs = new TabRole(apis, key, {
       // The token fetched to find the tabs serves the first connection when it is fresh.
       lead: () => this.#lead(Date.now() - fetchedAt < FRESH_TOKEN_MS ? token : undefined),
       message: (message) => this.#fromTab(message),
     });
-    this.#tabs.post({ kind: 'hello' });
+    this.#tabs.post({ kind: 'hello', since });
   }
 
   /** This tab's client now holds the lock: it connects, resuming after what it was relayed. */
@@ -287,7 +290,9 @@ export class AlexHoWebSocketClient {
   #fromTab(message: TabMessage): void {
     if (this.#status === 'closed') return;
     if (message.kind === 'hello') {
+      if (this.#tabs?.leading !== true) return;
       this.#relay({ kind: 'status', status: this.#status, error: this.#errorForTabs() });
+      if (message.since !== undefined) this.#replaySince(message.since);
       return;
     }
     if (!this.following) return;
@@ -313,6 +318,16 @@ export class AlexHoWebSocketClient {
         return;
       }
     }
+  }
+
+  /**
+   * Replays on the leader's socket what was recorded since `since`, for a tab whose page loaded
+   * before it joined (its events are relayed; every tab drops what it already has by id).
+   */
+  #replaySince(since: number): void {
+    const link = this.#current;
+    if (link?.isOpen === true && link.send({ action: 'resume', since })) return;
+    this.#replayOnOpen = Math.min(since, this.#replayOnOpen ?? since);
   }
 
   #errorForTabs(): Extract<TabMessage, { kind: 'status' }>['error'] {
@@ -420,6 +435,10 @@ export class AlexHoWebSocketClient {
     this.#setStatus('open');
     this.#position.send(link);
     this.#position.opened(link.openedAt);
+    if (this.#replayOnOpen !== undefined) {
+      link.send({ action: 'resume', since: this.#replayOnOpen });
+      this.#replayOnOpen = undefined;
+    }
   }
 
   #linkEnded(link: Link, end: LinkEnd): void {
@@ -562,12 +581,13 @@ export class AlexHoWebSocketClient {
   /** An event frame, received or relayed: de-duplicated, then to the listeners (and other tabs). */
   #received(event: InvoiceEvent, cursor: string): void {
     this.#position.advance(cursor);
+    // Relayed before de-duplication: another tab may lack what this one has (a replay it asked for).
+    this.#relay({ kind: 'event', event, cursor });
     if (!this.#recent.add(event.id)) {
       this.#stats.duplicateEvents++;
       return;
     }
     this.#lastEventAt = Date.now();
-    this.#relay({ kind: 'event', event, cursor });
     this.#eventListeners.emit(event, { cursor });
   }
 

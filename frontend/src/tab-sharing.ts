@@ -17,9 +17,12 @@ export interface TabSharingApis {
   BroadcastChannel: new (name: string) => BroadcastChannel;
 }
 
-/** What the leader tells the other tabs, and a new tab's `hello`. */
+/**
+ * What the leader tells the other tabs, and a new tab's `hello` (with the `since` option of a
+ * page whose data was loaded before it joined: the leader replays what was recorded since then).
+ */
 export type TabMessage =
-  | { kind: 'hello' }
+  | { kind: 'hello'; since?: number | undefined }
   | { kind: 'event'; event: InvoiceEvent; cursor: string }
   | { kind: 'resume-end'; frame: ResumeEndFrame }
   | {

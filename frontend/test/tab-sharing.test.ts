@@ -80,6 +80,23 @@ describe('one socket per browser, per identity', () => {
     expect(follower.client.status).toBe('open');
   });
 
+  it("replays to a joining tab what was recorded since its page's data was loaded", async () => {
+    const leader = openTab('user-1');
+    await waitFor(() => leader.client.status === 'open', 'the leader open');
+    const loadedAt = Date.now();
+    const beforeJoining = makeEvent();
+    server.publish(beforeJoining, { recordedAt: loadedAt + 1 });
+    await waitFor(() => leader.events.length === 1, 'the event in the leader tab');
+    const late = openTab('user-1', { since: loadedAt });
+    await waitFor(() => late.events.length === 1, 'the replayed event in the joining tab');
+    expect(late.client.following).toBe(true);
+    expect(ids(late.events)).toEqual([beforeJoining.id]);
+    expect(server.connections).toHaveLength(1);
+    expect(server.connections[0]?.messages).toContainEqual({ action: 'resume', since: loadedAt });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ids(leader.events)).toEqual([beforeJoining.id]);
+  });
+
   it('keeps one connection per identity', async () => {
     const admin = openTab('admin-1');
     const customer = openTab('customer-1');
