@@ -41,14 +41,15 @@ class NodeApp:
         stdin: Any = None,
         env: Mapping[str, str] | None = None,
         shell: str | None = None,
+        node: str = "node",
     ) -> Any:
         """Run ``scripts/<script>`` with ``node`` (``stdin`` given to it as JSON); its stdout's
         last line, parsed as JSON.
 
         With ``shell``, run ``bash -c`` on that text instead, with the script's path and ``args``
-        as ``$0``, ``$1``…
+        as ``$0``, ``$1``…; ``node`` is the Node.js binary (default: the one on ``PATH``).
         """
-        command = ["node", str(self.home / script), *args]
+        command = [node, str(self.home / script), *args]
         if shell is not None:
             command = ["bash", "-c", shell, *command[1:]]
         completed = subprocess.run(

@@ -6,8 +6,10 @@ the runtime's fan-out delivers to the package's client over a real WebSocket."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Final
 
 import pytest
@@ -33,6 +35,11 @@ from tests.frontend_server.conftest import NodeApp
 KEY: Final = "cross-test-signing-key-of-32-bytes!!"
 NOW_SECONDS: Final = 1_796_000_000
 TIME: Final = "2026-12-06T09:00:00.000Z"
+#: The machine's Node.js (Debian's, 20 here), besides the virtual environment's Node.js 24.
+SYSTEM_NODE: Final = "/usr/bin/node"
+SYSTEM_NODE_20: Final = Path(SYSTEM_NODE).exists() and subprocess.run(
+    [SYSTEM_NODE, "--version"], capture_output=True, text=True, check=False
+).stdout.startswith("v20.")
 
 
 def mint_in_node(node_app: NodeApp, options: dict[str, Any], *requests: dict[str, Any]) -> Any:
@@ -91,6 +98,21 @@ def test_node_and_python_mint_the_same_tokens(node_app: NodeApp) -> None:
         python.mint(subject="user-7", user_type="CUSTOMER", customer_id="cust-42"),
         python.mint(subject="admin-1", user_type="ADMIN", ttl_seconds=3600),
     ]
+
+
+@pytest.mark.skipif(not SYSTEM_NODE_20, reason=f"no Node.js 20 at {SYSTEM_NODE}")
+def test_node_20_mints_the_python_sdks_token_and_envelope(node_app: NodeApp) -> None:
+    # GIVEN the machine's Node.js 20 (the server entry's oldest supported release)
+    python = ConnectTokenMinter(signing_key=KEY, clock=lambda: NOW_SECONDS)
+    request = {"sub": "user-7", "userType": "CUSTOMER", "customerId": "cust-42"}
+    payload = {"options": {"signingKey": KEY, "nowMs": NOW_SECONDS * 1000}, "requests": [request]}
+    spec = case("INVOICE_PAID", {"status": "PAID"})
+    # WHEN the server entry mints a token and builds an envelope there
+    tokens = node_app.run("mint.mjs", stdin=payload, node=SYSTEM_NODE)
+    [built] = node_app.run("build-events.mjs", stdin=[spec], node=SYSTEM_NODE)
+    # THEN both are the Python SDK's
+    assert tokens == [python.mint(subject="user-7", user_type="CUSTOMER", customer_id="cust-42")]
+    assert built["body"] == encode_event(build_in_python(spec))
 
 
 def test_python_authorizer_accepts_node_tokens_with_custom_claim_names(node_app: NodeApp) -> None:
