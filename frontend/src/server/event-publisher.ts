@@ -79,23 +79,53 @@ export class InvoiceEventPublisher {
     return this.topic.arn;
   }
 
-  publishInvoiceCreated(invoiceId: string, customerId: string, data: InvoiceFields, options?: PublishOptions) {
+  /** Publish an `INVOICE_CREATED` event (see {@link InvoiceEventPublisher.publish}). */
+  publishInvoiceCreated(
+    invoiceId: string,
+    customerId: string,
+    data: InvoiceFields,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
     return this.publish('INVOICE_CREATED', invoiceId, customerId, data, options);
   }
 
-  publishInvoiceUpdated(invoiceId: string, customerId: string, data: InvoiceFields, options?: PublishOptions) {
+  /** Publish an `INVOICE_UPDATED` event (see {@link InvoiceEventPublisher.publish}). */
+  publishInvoiceUpdated(
+    invoiceId: string,
+    customerId: string,
+    data: InvoiceFields,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
     return this.publish('INVOICE_UPDATED', invoiceId, customerId, data, options);
   }
 
-  publishInvoiceSent(invoiceId: string, customerId: string, data: InvoiceFields, options?: PublishOptions) {
+  /** Publish an `INVOICE_SENT` event (see {@link InvoiceEventPublisher.publish}). */
+  publishInvoiceSent(
+    invoiceId: string,
+    customerId: string,
+    data: InvoiceFields,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
     return this.publish('INVOICE_SENT', invoiceId, customerId, data, options);
   }
 
-  publishInvoicePaid(invoiceId: string, customerId: string, data: InvoiceFields, options?: PublishOptions) {
+  /** Publish an `INVOICE_PAID` event (see {@link InvoiceEventPublisher.publish}). */
+  publishInvoicePaid(
+    invoiceId: string,
+    customerId: string,
+    data: InvoiceFields,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
     return this.publish('INVOICE_PAID', invoiceId, customerId, data, options);
   }
 
-  publishPaymentRecorded(invoiceId: string, customerId: string, data: InvoiceFields, options?: PublishOptions) {
+  /** Publish an `PAYMENT_RECORDED` event (see {@link InvoiceEventPublisher.publish}). */
+  publishPaymentRecorded(
+    invoiceId: string,
+    customerId: string,
+    data: InvoiceFields,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
     return this.publish('PAYMENT_RECORDED', invoiceId, customerId, data, options);
   }
 

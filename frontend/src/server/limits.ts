@@ -1,8 +1,8 @@
 /**
  * The contract's limits, as the Python SDK and the Lambda runtime define them
  * (`lambda_src/alexho_invoice_runtime/definitions.py`, `contract/envelope.py`,
- * `publisher/alexho_invoice_publisher/tokens.py`); `test/server-contract.test.ts` and the
- * cross-tests in `tests/frontend_server/` compare them.
+ * `publisher/alexho_invoice_publisher/tokens.py`); `tests/frontend_server/test_server_entry.py`
+ * compares them with the Python values.
  */
 
 /** Default lifetime of a connect token, in seconds. */

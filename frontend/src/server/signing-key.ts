@@ -39,21 +39,27 @@ export class StaticSigningKey implements SigningKeySource {
  * callers share one read; a failed read is not cached (the next call tries again).
  */
 export class SecretsManagerSigningKey implements SigningKeySource {
+  #client: AwsClient | undefined;
+  readonly #cacheMs: number;
+  readonly #now: () => number;
   #cached: { key: string; readAt: number } | undefined;
   #reading: Promise<string> | undefined;
 
   constructor(
     readonly secretId: string,
-    private readonly options: { client?: AwsClient; cacheMs: number; now: () => number },
+    options: { client?: AwsClient | undefined; cacheMs: number; now: () => number },
   ) {
     if (typeof secretId !== 'string' || !secretId.trim()) {
       throw new ServerConfigurationError("secretId must be a secret's ARN or name");
     }
+    this.#client = options.client;
+    this.#cacheMs = options.cacheMs;
+    this.#now = options.now;
   }
 
   key(): Promise<string> {
     const cached = this.#cached;
-    if (cached && this.options.now() - cached.readAt < this.options.cacheMs) return Promise.resolve(cached.key);
+    if (cached && this.#now() - cached.readAt < this.#cacheMs) return Promise.resolve(cached.key);
     this.#reading ??= this.#read().finally(() => {
       this.#reading = undefined;
     });
@@ -63,10 +69,10 @@ export class SecretsManagerSigningKey implements SigningKeySource {
   async #read(): Promise<string> {
     const sdk = await loadSecretsManager();
     const region = arnRegion(this.secretId, 'secretsmanager');
-    this.options.client ??= new sdk.SecretsManagerClient(region ? { region } : {});
+    this.#client ??= new sdk.SecretsManagerClient(region ? { region } : {});
     let response: { SecretString?: string | undefined };
     try {
-      response = (await this.options.client.send(new sdk.GetSecretValueCommand({ SecretId: this.secretId }))) as {
+      response = (await this.#client.send(new sdk.GetSecretValueCommand({ SecretId: this.secretId }))) as {
         SecretString?: string;
       };
     } catch (error) {
@@ -81,7 +87,7 @@ export class SecretsManagerSigningKey implements SigningKeySource {
       );
     }
     checkSigningKey(key);
-    this.#cached = { key, readAt: this.options.now() };
+    this.#cached = { key, readAt: this.#now() };
     return key;
   }
 }

@@ -78,7 +78,7 @@ export class ConnectTokenMinter {
       signingKey !== undefined
         ? new StaticSigningKey(signingKey)
         : new SecretsManagerSigningKey(secretId!, {
-            ...(options.secretsManager ? { client: options.secretsManager } : {}),
+            client: options.secretsManager,
             cacheMs: cacheSeconds * 1000,
             now: this.#now,
           });
