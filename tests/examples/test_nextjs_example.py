@@ -12,6 +12,7 @@ from playwright.sync_api import BrowserContext, Page, Route
 
 from alexho_invoice_publisher import InvoiceEventPublisher
 from tests.browser.conftest import ConsoleProblems
+from tests.examples import nextjs_app
 
 ARRIVAL_TIMEOUT_MS: Final = 5_000
 CONNECT_TIMEOUT_MS: Final = 15_000
@@ -94,3 +95,14 @@ def test_event_published_before_the_socket_opens_is_replayed_since_the_page_load
     # THEN the page still shows it: the provider's `since` replays what came after the render
     wait_invoice(page, invoice_id, "SENT")
     assert console_problems.messages == []
+
+
+def test_browser_bundle_holds_none_of_the_server_entry(app_url: str) -> None:
+    # GIVEN the example built (its token route imports @alexho/invoice-realtime/server)
+    chunks = sorted((nextjs_app.EXAMPLE / ".next" / "static").rglob("*.js"))
+    # WHEN its browser chunks are read
+    texts = [chunk.read_text("utf-8", errors="replace") for chunk in chunks]
+    # THEN they hold the hook but nothing of the token minter, its key or its environment
+    assert any("alexho-invoice.v1" in text for text in texts)
+    for marker in ("createHmac", "INVOICE_TOKEN_SECRET_ARN", "GetSecretValueCommand"):
+        assert not any(marker in text for text in texts), marker
