@@ -9,6 +9,10 @@ update, and the animation frame after it). Checks every delivery by event id: ea
 of publish → received by a Python WebSocket client (an admin, in this process) in the same run:
 the difference is the browser's share.
 
+Chromium and the stack run where nothing but loopback exists: as root (with util-linux
+``unshare``) the script re-executes itself in a new network namespace with only ``lo``; otherwise
+chromium's flags keep it on loopback (``tests/browser/chromium.py``).
+
     python -m benchmarks.browser_latency                 # 120 events at 5 per second
     python -m benchmarks.browser_latency --events 300 --rate 10
 """
@@ -37,6 +41,7 @@ from alexho_invoice_local.tokens import LocalTokens
 from alexho_invoice_runtime.contract import EventType
 from benchmarks.local_fanout_latency import EVENT_MIX, percentile, start_stack, stop_stack
 from tests.browser.chromium import VIEWPORT, launch_chromium
+from tests.browser.loopback_namespace import reexec_where_only_loopback_exists
 
 TARGET_P99_MS: Final = 300.0
 PANES: Final = ("admin", "cust-42", "cust-99")
@@ -228,6 +233,7 @@ def report(
 
 def main() -> int:
     args = parse_args()
+    reexec_where_only_loopback_exists()
     if args.events < 100:
         print("note: fewer than 100 events make a rough p99", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="alexho-browser-bench-") as directory:

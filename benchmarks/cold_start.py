@@ -110,6 +110,9 @@ def _environment() -> dict[str, str]:
             "AWS_REGION": "eu-west-1",
             "AWS_ACCESS_KEY_ID": "benchmark",
             "AWS_SECRET_ACCESS_KEY": "benchmark",
+            # Creating clients calls nothing; should anything call, it reaches a dead loopback
+            # port, never AWS.
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
             Env.CONNECTIONS_TABLE: "bench-connections",
             Env.EVENT_LOG_TABLE: "bench-event-log",
             Env.REVOCATIONS_TABLE: "bench-revocations",

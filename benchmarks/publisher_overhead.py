@@ -4,7 +4,8 @@
    against the schema and the size limit, and encoding the SNS message (median of N runs),
    for a small invoice (460 B encoded) and a large one (100 KB).
 2. Events per second against moto's SNS served over real HTTP (``ThreadedMotoServer`` on
-   loopback, a fresh topic per mode, no subscriber so moto's own delivery work stays out):
+   127.0.0.1, ``AWS_ENDPOINT_URL`` pointing at it; a fresh topic per mode, no subscriber so
+   moto's own delivery work stays out):
    ``publish`` one by one vs ``publish_batch``. Against AWS each call also pays the network
    round trip (10-20 ms), so the ratio of calls matters more than this ratio.
 
@@ -56,10 +57,11 @@ def _build_cost_us(data: dict[str, Any], runs: int) -> float:
 
 def _http_throughput(events: int) -> tuple[float, float]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint  # no AWS call of this process leaves loopback
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     try:

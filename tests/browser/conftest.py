@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, s
 from alexho_invoice_local.settings import StackSettings
 from alexho_invoice_local.web.page_files import BUILD_HINT, DEFAULT_PAGE_DIR, page_is_built
 from tests.browser.chromium import CHROMIUM, MISSING, VIEWPORT, launch_chromium
+from tests.browser.loopback_namespace import HOW_TO_ISOLATE, namespace_available, only_loopback
 from tests.local.conftest import endpoints, publisher, stack, tokens
 
 __all__ = ["endpoints", "publisher", "stack", "tokens"]
@@ -57,9 +58,12 @@ def stack_settings() -> StackSettings:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's chromium (``make setup`` installs it; ``playwright install`` is never run)."""
+    """Debian's chromium (``make setup`` installs it; ``playwright install`` is never run), in
+    a network namespace with only ``lo`` wherever one can be made."""
     if not CHROMIUM.exists():
         pytest.fail(MISSING)
+    if namespace_available() and not only_loopback():
+        pytest.fail(f"chromium must run where only loopback exists: {HOW_TO_ISOLATE}")
     if not page_is_built(DEFAULT_PAGE_DIR):
         pytest.fail(BUILD_HINT)
     with sync_playwright() as playwright:
