@@ -97,6 +97,8 @@ class StackSettings:
     ttl_sweep_seconds: float = 60.0
     log_level: str = "WARNING"
     extra_lambda_env: dict[str, str] = field(default_factory=dict)
+    #: Browser origins that may open WebSockets besides pages served from loopback (any port).
+    allowed_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "host", loopback_host(self.host))

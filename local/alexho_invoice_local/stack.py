@@ -265,7 +265,11 @@ class LocalStack:
             max_connection_seconds=settings.max_connection_seconds,
         )
         gateway = self._gateway = WebSocketGateway(
-            api, self.functions.routes(), limits, self._route_executor
+            api,
+            self.functions.routes(),
+            limits,
+            self._route_executor,
+            allowed_origins=settings.allowed_origins,
         )
         management = self._management = ManagementApiServer(
             gateway, settings.stage, settings.max_message_bytes

@@ -8,6 +8,7 @@ the HTTP surface alone; the full stack's tests cover the same endpoint behind th
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-import botocore.session
 import pytest
 import urllib3
 from botocore.auth import SigV4Auth
@@ -28,7 +28,7 @@ from websockets.exceptions import ConnectionClosed
 from alexho_invoice_local.gateway.apigw_events import ApiGatewayInfo
 from alexho_invoice_local.gateway.management_api import ManagementApiServer
 from alexho_invoice_local.gateway.server import GatewayLimits, GatewayRoutes, WebSocketGateway
-from alexho_invoice_runtime.fanout.signed_transport import PostReply, SignedConnectionsApi
+from alexho_invoice_runtime.aws.connections_api import HttpConnectionsApi, PostReply
 
 STAGE = "test"
 HOST = "127.0.0.1"
@@ -54,7 +54,9 @@ async def bare_gateway() -> AsyncIterator[Endpoints]:
             ),
             executor,
         )
-        management = ManagementApiServer(gateway, STAGE, 128 * 1024)
+        # The credentials the clients below sign with (tests/conftest.py's fake ones).
+        credentials = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
+        management = ManagementApiServer(gateway, STAGE, 128 * 1024, credentials)
         websocket_port = await gateway.start(HOST, 0)
         management_port = await management.start(HOST, 0)
         try:
@@ -170,15 +172,9 @@ def test_post_over_128_kb_is_refused_as_payload_too_large() -> None:
     asyncio.run(scenario())
 
 
-def signed_transport(callback_url: str) -> SignedConnectionsApi:
-    """The fan-out's transport, with the botocore session's credentials."""
-    return SignedConnectionsApi(
-        callback_url,
-        credentials=botocore.session.get_session().get_credentials(),
-        region=REGION,
-        pool=urllib3.connection_from_url(callback_url, maxsize=2),
-        user_agent="test",
-    )
+def signed_transport(callback_url: str) -> HttpConnectionsApi:
+    """The fan-out's ``@connections`` client (the runtime's AWS layer, env credentials)."""
+    return HttpConnectionsApi(callback_url)
 
 
 def raw_post(url: str, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
@@ -191,7 +187,7 @@ def test_post_signed_by_the_fanout_transport_is_accepted_and_delivered() -> None
             connection_id = await only_connection_id(endpoints.gateway)
             # WHEN the fan-out's transport posts a SigV4-signed request
             reply = await asyncio.to_thread(
-                signed_transport(endpoints.callback_url).post, connection_id, b'{"n":2}'
+                signed_transport(endpoints.callback_url).post_once, connection_id, b'{"n":2}'
             )
             # THEN the Management API accepts it and the client receives the body
             assert reply == PostReply(200)

@@ -3,7 +3,9 @@
 :class:`moto.server.ThreadedMotoServer` runs either in a thread of this process or (the
 default) in a child process of its own: moto's backends are process-wide state, and in a child
 they neither share this process's interpreter lock with the gateway nor touch the backends of
-any ``mock_aws`` session in this process. The child exits when its parent goes away.
+any ``mock_aws`` session in this process. The child exits when its parent goes away. Only
+local programs may use it (:mod:`~alexho_invoice_local.aws.moto_guard`: loopback ``Host``, no
+requests from web pages, no CORS headers).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from moto.moto_server.werkzeug_app import (
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
-from alexho_invoice_local.aws import moto_speedups
+from alexho_invoice_local.aws import moto_memory, moto_speedups
+from alexho_invoice_local.aws.moto_guard import LoopbackOnly
 from alexho_invoice_local.ports import PortInUseError, ensure_port_free, is_address_in_use
 from alexho_invoice_local.process_tuning import tune_for_latency
 from alexho_invoice_local.settings import url_host
@@ -143,6 +146,7 @@ def _serve_in_child(host: str, port: int, control: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     tune_for_latency()
     moto_speedups.install()
+    moto_memory.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = _ReportingMotoServer(ip_address=host, port=port)
     server.start()
@@ -183,8 +187,9 @@ class _OneDynamoDbRequestAtATime:
 
 
 class _ReportingMotoServer(ThreadedMotoServer):
-    """Records a bind failure (the base class would leave ``start()`` waiting forever), and
-    serves DynamoDB one request at a time (:class:`_OneDynamoDbRequestAtATime`)."""
+    """Records a bind failure (the base class would leave ``start()`` waiting forever), serves
+    DynamoDB one request at a time (:class:`_OneDynamoDbRequestAtATime`) and local programs
+    only (:class:`~alexho_invoice_local.aws.moto_guard.LoopbackOnly`)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(verbose=False, **kwargs)
@@ -192,10 +197,13 @@ class _ReportingMotoServer(ThreadedMotoServer):
 
     def _server_entry(self) -> None:
         try:
-            app = _OneDynamoDbRequestAtATime(DomainDispatcherApplication(create_backend_app))
+            app = LoopbackOnly(
+                _OneDynamoDbRequestAtATime(DomainDispatcherApplication(create_backend_app))
+            )
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
             )
+            app.port = self._server.server_port
             self._server_ready_event.set()
             self._server.serve_forever()
         except BaseException as error:  # the thread must always release start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import Final, NoReturn
+from urllib.parse import urlsplit
 
 from alexho_invoice_local.settings import LOG_LEVELS, NotLoopbackError, loopback_host
 from alexho_invoice_local.tokens import MAX_TTL_SECONDS
@@ -97,6 +98,21 @@ def customer_id(value: str) -> str:
     if not is_customer_id(value):
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a valid customer id ({_IDENTIFIER_RULE})"
+        )
+    return value
+
+
+def web_origin(value: str) -> str:
+    """A browser origin: ``http(s)://host[:port]``, nothing after it."""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} has an invalid port") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an origin; use scheme, host and port only, e.g. "
+            "http://192.168.1.5:3000"
         )
     return value
 

@@ -164,6 +164,16 @@ def _add_up(commands: Commands) -> None:
         metavar="NAME=VALUE",
         help="extra handler environment variable, e.g. FANOUT_WORKERS=8 (repeatable)",
     )
+    up.add_argument(
+        "--allow-origin",
+        dest="allowed_origins",
+        type=arguments.web_origin,
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser origin besides loopback pages that may open WebSockets, e.g. "
+        "http://192.168.1.5:3000 (repeatable)",
+    )
 
 
 def _add_down(commands: Commands) -> None:
@@ -327,6 +337,7 @@ def _up(args: argparse.Namespace, state_file: Path) -> int:
             fanout_log_file=str(args.lambda_logs) if args.lambda_logs else None,
             fanout_concurrency=args.fanout_concurrency,
             extra_lambda_env=_environment_pairs(args.lambda_env),
+            allowed_origins=tuple(args.allowed_origins),
         )
     except ValueError as error:
         print(f"alexho-local: {error}", file=sys.stderr)

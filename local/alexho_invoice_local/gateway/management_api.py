@@ -8,11 +8,17 @@
 - an unknown or closed id: 410 with ``x-amzn-ErrorType: GoneException``, which botocore raises
   as ``client.exceptions.GoneException``; a body over 128 KB: 413 ``PayloadTooLargeException``.
 
-Like API Gateway, it refuses a request whose SigV4 shape is wrong with a 403: no
+Like API Gateway's default endpoint, it answers only paths below the stage
+(``/{stage}/@connections/{id}``; anything else is 403 ``ForbiddenException``), and it verifies
+SigV4 with the local stack's credentials (those ``alexho-local env`` hands out): no
 ``Authorization`` header (``MissingAuthenticationTokenException``), a credential scope for
-another service or region, or an ``X-Amz-Date`` more than 15 minutes off (see
-:mod:`~alexho_invoice_local.gateway.sigv4_shape`). The signature itself is not verified: the
-local stack holds no secret keys. HTTP/1.1 keep-alive is supported, as connection pools expect.
+another service or region, an ``X-Amz-Date`` more than 15 minutes off (see
+:mod:`~alexho_invoice_local.gateway.sigv4_shape`), another access key
+(``UnrecognizedClientException``) or a signature that does not match
+(``InvalidSignatureException``, :mod:`~alexho_invoice_local.gateway.sigv4_verify`) get a 403.
+A ``Host`` other than a loopback name with this server's port gets a 403 (DNS rebinding); a
+malformed request line or header, or a repeated header, gets a 400 and the connection is
+closed. HTTP/1.1 keep-alive is supported, as connection pools expect.
 """
 
 from __future__ import annotations
@@ -27,9 +33,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from alexho_invoice_local.aws.clients import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 from alexho_invoice_local.gateway.ids import new_api_gateway_id
 from alexho_invoice_local.gateway.server import ConnectionGoneError, WebSocketGateway
 from alexho_invoice_local.gateway.sigv4_shape import signature_problem
+from alexho_invoice_local.gateway.sigv4_verify import verification_problem
+from alexho_invoice_local.loopback_hosts import MalformedHostError, is_own_host
 from alexho_invoice_local.ports import explained_bind_errors
 
 LOGGER = logging.getLogger(__name__)
@@ -37,6 +46,7 @@ _MAX_HEADER_BYTES = 64 * 1024
 #: Bodies larger than this are not even read: the connection is closed after the 413.
 _MAX_READ_BYTES = 1024 * 1024
 _CONNECTIONS_SEGMENT = "@connections"
+_TOKEN_CHARACTERS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
 _REASONS = {
     200: "OK",
     204: "No Content",
@@ -68,10 +78,19 @@ def _iso8601(epoch_ms: int) -> str:
 class ManagementApiServer:
     """Serves ``@connections`` for one gateway, on the gateway's event loop."""
 
-    def __init__(self, gateway: WebSocketGateway, stage: str, max_payload_bytes: int) -> None:
+    def __init__(
+        self,
+        gateway: WebSocketGateway,
+        stage: str,
+        max_payload_bytes: int,
+        credentials: tuple[str, str] = (FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY),
+    ) -> None:
         self._gateway = gateway
         self._stage = stage
         self._max_payload = max_payload_bytes
+        #: The one access key and secret key whose signatures are accepted.
+        self._credentials = credentials
+        self._port = 0
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.Task[None]] = set()
 
@@ -81,8 +100,8 @@ class ManagementApiServer:
             self._server = await asyncio.start_server(
                 self._serve_client, host, port, limit=_MAX_HEADER_BYTES
             )
-        bound: int = self._server.sockets[0].getsockname()[1]
-        return bound
+        self._port = self._server.sockets[0].getsockname()[1]
+        return self._port
 
     async def stop(self) -> None:
         """Stop listening and drop idle keep-alive connections."""
@@ -125,8 +144,14 @@ class ManagementApiServer:
     ) -> _Reply:
         try:
             method, target, headers = _parse_head(head)
-        except ValueError:
-            return _error(400, "BadRequestException", "Malformed HTTP request", close=True)
+        except ValueError as error:
+            return _error(
+                400, "BadRequestException", f"Malformed HTTP request: {error}", close=True
+            )
+        try:
+            own_host = is_own_host(headers.get("host", ""), self._port)
+        except MalformedHostError:
+            return _error(400, "BadRequestException", "Malformed Host header", close=True)
         if "chunked" in headers.get("transfer-encoding", "").lower():
             return _error(411, "LengthRequiredException", "Send a Content-Length", close=True)
         try:
@@ -138,19 +163,35 @@ class ManagementApiServer:
         if headers.get("expect", "").lower() == "100-continue":
             writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = await reader.readexactly(length) if length else b""
-        problem = signature_problem(headers, self._gateway.api.region)
-        if problem is None:
-            reply = await self._route(method, target, body)
-        else:
-            reply = _error(403, problem.error_type, problem.message)
+        reply = await self._authorized_reply(method, target, headers, body, own_host=own_host)
         if headers.get("connection", "").lower() == "close":
             return _Reply(reply.status, reply.body, reply.error_type, close=True)
         return reply
 
-    async def _route(self, method: str, target: str, body: bytes) -> _Reply:
+    async def _authorized_reply(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, *, own_host: bool
+    ) -> _Reply:
+        if not own_host:
+            return _error(403, "ForbiddenException", "Forbidden")
+        region = self._gateway.api.region
+        access_key, secret_key = self._credentials
+        problem = signature_problem(headers, region) or verification_problem(
+            method,
+            target,
+            headers,
+            body,
+            region=region,
+            access_key=access_key,
+            secret_key=secret_key,
+        )
+        if problem is not None:
+            return _error(403, problem.error_type, problem.message)
         connection_id = self._connection_id(target)
         if connection_id is None:
             return _error(403, "ForbiddenException", "Forbidden")
+        return await self._route(method, connection_id, body)
+
+    async def _route(self, method: str, connection_id: str, body: bytes) -> _Reply:
         try:
             if method == "POST":
                 if len(body) > self._max_payload:
@@ -168,11 +209,11 @@ class ManagementApiServer:
 
     def _connection_id(self, target: str) -> str | None:
         segments = urlsplit(target).path.split("/")[1:]
-        if segments and segments[0] == self._stage:
-            segments = segments[1:]
-        if len(segments) != 2 or segments[0] != _CONNECTIONS_SEGMENT or not segments[1]:
+        if len(segments) != 3 or segments[0] != self._stage:
+            return None  # AWS's default endpoint answers 403 without the stage, too
+        if segments[1] != _CONNECTIONS_SEGMENT or not segments[2]:
             return None
-        return unquote(segments[1])
+        return unquote(segments[2])
 
     def _describe(self, connection_id: str) -> dict[str, Any]:
         live = self._gateway.describe(connection_id)
@@ -184,15 +225,26 @@ class ManagementApiServer:
 
 
 def _parse_head(head: bytes) -> tuple[str, str, dict[str, str]]:
+    """Method, target and headers (lower-case names); raises ``ValueError`` with the reason
+    for a malformed request line or header line, or a header sent twice."""
     lines = head.decode("latin-1").split("\r\n")
-    method, target, version = lines[0].split(" ", 2)
-    if not version.startswith("HTTP/1."):
-        raise ValueError(version)
+    try:
+        method, target, version = lines[0].split(" ", 2)
+    except ValueError:
+        raise ValueError("not a request line") from None
+    if version not in ("HTTP/1.0", "HTTP/1.1") or not target.startswith("/"):
+        raise ValueError("not a request line")
     headers: dict[str, str] = {}
     for line in lines[1:]:
-        if line:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
+        if not line:
+            continue
+        name, colon, value = line.partition(":")
+        name = name.lower()
+        if not colon or not name or not set(name) <= _TOKEN_CHARACTERS:
+            raise ValueError("not a header line")
+        if name in headers:
+            raise ValueError(f"more than one {name} header")
+        headers[name] = value.strip()
     return method.upper(), target, headers
 
 

@@ -1,6 +1,8 @@
 """A WebSocket gateway that behaves like API Gateway's WebSocket APIs, on ``websockets``.
 
-On a handshake it runs the REQUEST authorizer (401/403 like API Gateway), then ``$connect``
+A handshake with a foreign ``Host`` or ``Origin``, or with a repeated or malformed ``Host``, is
+refused first (403 / 400, :mod:`~alexho_invoice_local.gateway.handshake_guard`). Then it runs
+the REQUEST authorizer (401/403 like API Gateway), then ``$connect``
 (a non-2xx status refuses the connection; the ``Sec-WebSocket-Protocol`` it returns is echoed).
 Each message goes to the route named by its ``action`` (``$request.body.action``) or to
 ``$default``, and a body the route returns is sent back (a two-way route). Messages over the
@@ -18,8 +20,7 @@ import json
 import logging
 import socket
 import time
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -42,6 +43,7 @@ from alexho_invoice_local.gateway.authorizer_policy import (
     decision_for_response,
 )
 from alexho_invoice_local.gateway.connections import ConnectionRegistry, LiveConnection
+from alexho_invoice_local.gateway.handshake_guard import handshake_refusal
 from alexho_invoice_local.gateway.ids import new_api_gateway_id
 from alexho_invoice_local.ports import explained_bind_errors
 
@@ -103,16 +105,19 @@ class WebSocketGateway:
         routes: GatewayRoutes,
         limits: GatewayLimits,
         executor: Executor,
+        allowed_origins: Collection[str] = (),
     ) -> None:
         self.api = api
         self.routes = routes
         self.limits = limits
+        #: Browser origins let in besides pages served from loopback (see handshake_guard).
+        self.allowed_origins = frozenset(allowed_origins)
+        self._port = 0
         self.registry = ConnectionRegistry()
         self._executor = executor
-        # Weak: a client that drops mid-handshake never reaches _handle to pop its entry.
-        self._pending: weakref.WeakKeyDictionary[ServerConnection, _Handshake] = (
-            weakref.WeakKeyDictionary()
-        )
+        # Handshakes whose $connect succeeded, until _handle takes them over; one whose client
+        # leaves first (or that fails after all) gets its $disconnect from _abandon_handshake.
+        self._pending: dict[ServerConnection, _Handshake] = {}
         self._server: Server | None = None
         self._disconnects: set[asyncio.Task[None]] = set()
         self._sends: set[asyncio.Task[None]] = set()
@@ -137,8 +142,8 @@ class WebSocketGateway:
                 # The authorizer and $connect run inside the handshake (integration timeout 29 s).
                 open_timeout=HANDSHAKE_TIMEOUT_SECONDS,
             )
-        bound: int = self._server.sockets[0].getsockname()[1]
-        return bound
+        self._port = self._server.sockets[0].getsockname()[1]
+        return self._port
 
     async def stop(self) -> None:
         """Close every connection with 1001 (running ``$disconnect``), then stop listening."""
@@ -155,6 +160,9 @@ class WebSocketGateway:
             for connection in self.registry.all():
                 connection.websocket.transport.abort()
             await self._server.wait_closed()
+        # Handshakes cut short by the shutdown: their connections never opened.
+        for websocket in list(self._pending):
+            self._abandon_handshake(websocket, "Gateway shutting down during the handshake")
         if self._disconnects:
             await asyncio.gather(*self._disconnects, return_exceptions=True)
 
@@ -163,6 +171,9 @@ class WebSocketGateway:
     async def _process_request(
         self, websocket: ServerConnection, request: Request
     ) -> Response | None:
+        refusal = handshake_refusal(request.headers, self._port, self.allowed_origins)
+        if refusal is not None:
+            return _json_response(refusal.status, {"message": refusal.message})
         if "websocket" not in request.headers.get("Upgrade", "").lower():
             return None  # not a WebSocket handshake: websockets answers 426 by itself
         remote = websocket.remote_address
@@ -194,6 +205,11 @@ class WebSocketGateway:
                 return _json_response(status, {"message": _ERROR_BODIES.get(status, "Forbidden")})
             subprotocol = _response_header(result, "Sec-WebSocket-Protocol")
         self._pending[websocket] = _Handshake(client, subprotocol)
+        # A client that leaves before the 101 goes out never reaches _handle: its $connect
+        # already ran (and wrote its row), so it still gets its $disconnect.
+        websocket.connection_lost_waiter.add_done_callback(
+            lambda _: self._abandon_handshake(websocket, "Connection lost during the handshake")
+        )
         return None
 
     async def _authorize(
@@ -221,11 +237,16 @@ class WebSocketGateway:
     async def _process_response(
         self, websocket: ServerConnection, request: Request, response: Response
     ) -> None:
-        handshake = self._pending.get(websocket)
-        if handshake is not None and response.status_code != HTTPStatus.SWITCHING_PROTOCOLS:
+        if response.status_code != HTTPStatus.SWITCHING_PROTOCOLS:
             # $connect succeeded but the handshake failed after all: undo like a disconnect.
-            del self._pending[websocket]
-            self._spawn_disconnect(handshake.client, CloseCode.ABNORMAL_CLOSURE, "Handshake failed")
+            self._abandon_handshake(websocket, "Handshake failed")
+
+    def _abandon_handshake(self, websocket: ServerConnection, reason: str) -> None:
+        """Run ``$disconnect`` for a handshake whose ``$connect`` succeeded but whose
+        connection never opened (no-op once :meth:`_handle` has taken it over)."""
+        handshake = self._pending.pop(websocket, None)
+        if handshake is not None:
+            self._spawn_disconnect(handshake.client, CloseCode.ABNORMAL_CLOSURE, reason)
 
     # --- open connections ----------------------------------------------------------------------
 

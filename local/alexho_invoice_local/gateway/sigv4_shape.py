@@ -1,8 +1,8 @@
 """The shape of a SigV4-signed ``@connections`` request, checked as API Gateway checks it.
 
-The local stack knows no secret keys, so the signature itself cannot be verified; everything
-around it can, and a client that forgot to sign, signed for another service or region, or
-signed long ago is refused with API Gateway's own 403 error types and messages.
+A client that forgot to sign, signed for another service or region, or signed long ago is
+refused with API Gateway's own 403 error types and messages; the signature itself is then
+recomputed by :mod:`~alexho_invoice_local.gateway.sigv4_verify`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,35 @@ _AMZ_DATE_FORMAT: Final = "%Y%m%dT%H%M%SZ"
 _AUTHORIZATION: Final = re.compile(
     r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/,\s]+)/"
     r"(?P<service>[^/,\s]+)/aws4_request,\s*SignedHeaders=(?P<signed>[a-z0-9;-]+),\s*"
-    r"Signature=[0-9a-f]{64}"
+    r"Signature=(?P<signature>[0-9a-f]{64})"
 )
+
+
+@dataclass(frozen=True)
+class AuthorizationParts:
+    """The parts of an ``AWS4-HMAC-SHA256`` ``Authorization`` header."""
+
+    access_key: str
+    date: str
+    region: str
+    service: str
+    signed_headers: tuple[str, ...]
+    signature: str
+
+
+def authorization_parts(authorization: str) -> AuthorizationParts | None:
+    """The parts of ``authorization``, or ``None`` when it is not of the SigV4 form."""
+    match = _AUTHORIZATION.fullmatch(authorization.strip())
+    if match is None:
+        return None
+    return AuthorizationParts(
+        access_key=match["key"],
+        date=match["date"],
+        region=match["region"],
+        service=match["service"],
+        signed_headers=tuple(match["signed"].split(";")),
+        signature=match["signature"],
+    )
 
 
 @dataclass(frozen=True)
@@ -47,24 +74,24 @@ def signature_problem(
         return SignatureProblem(
             "MissingAuthenticationTokenException", "Missing Authentication Token"
         )
-    match = _AUTHORIZATION.fullmatch(authorization.strip())
+    match = authorization_parts(authorization)
     if match is None:
         return SignatureProblem(
             "IncompleteSignatureException",
             "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' of the "
             "AWS4-HMAC-SHA256 form",
         )
-    if match["service"] != SERVICE:
+    if match.service != SERVICE:
         return SignatureProblem(
             "InvalidSignatureException",
             f"Credential should be scoped to correct service: '{SERVICE}'.",
         )
-    if match["region"] != region:
+    if match.region != region:
         return SignatureProblem(
             "InvalidSignatureException",
-            f"Credential should be scoped to a valid region, not '{match['region']}'.",
+            f"Credential should be scoped to a valid region, not '{match.region}'.",
         )
-    if not {"host", "x-amz-date"} <= set(match["signed"].split(";")):
+    if not {"host", "x-amz-date"} <= set(match.signed_headers):
         return SignatureProblem(
             "IncompleteSignatureException", "SignedHeaders must include host and x-amz-date"
         )
@@ -75,7 +102,7 @@ def signature_problem(
         return SignatureProblem(
             "IncompleteSignatureException", "X-Amz-Date must be a date such as 20260101T000000Z"
         )
-    if match["date"] != amz_date[:8]:
+    if match.date != amz_date[:8]:
         return SignatureProblem(
             "InvalidSignatureException", "Credential date does not match X-Amz-Date"
         )

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from alexho_invoice_local.ports import explained_bind_errors
 from alexho_invoice_local.web.app import DemoPageApp, Reply
-from alexho_invoice_local.web.request_guard import own_hosts, refusal
+from alexho_invoice_local.web.request_guard import SINGLE_HEADERS, BadRequestError, refusal
 from alexho_invoice_local.web.scenario_steps import MAX_REQUEST_BYTES
 
 LOGGER = logging.getLogger(__name__)
@@ -32,7 +32,6 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], app: DemoPageApp) -> None:
         self.app = app
-        self.hosts: frozenset[str] = frozenset()
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, _Handler)
 
@@ -67,8 +66,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, body: bytes) -> None:
         path = urlsplit(self.path).path
+        repeated = [name for name in SINGLE_HEADERS if len(self.headers.get_all(name, [])) > 1]
+        if repeated:
+            message = f'{{"error": "more than one {repeated[0]} header"}}'
+            self._send(Reply(400, message.encode()), close=True)
+            return
         headers = {name.lower(): value for name, value in self.headers.items()}
-        reason = refusal(self.command, path, headers, self.server.hosts)
+        try:
+            reason = refusal(self.command, path, headers, self.server.server_port)
+        except BadRequestError as error:
+            self._send(Reply(400, f'{{"error": "{error}"}}'.encode()), close=True)
+            return
         if reason is not None:
             self._send(Reply(403, f'{{"error": "{reason}"}}'.encode()))
             return
@@ -112,7 +120,6 @@ class DemoPageServer:
         with explained_bind_errors(_SERVICE, host, port):
             server = _Server((host, port), self._app)
         bound: int = server.server_address[1]
-        server.hosts = own_hosts(host, bound)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="demo-page"
