@@ -109,6 +109,9 @@ ADMIN: Final = "ADMIN"
 CUSTOMER: Final = "CUSTOMER"
 ADMIN_AUDIENCE: Final = "ADMIN"
 CUSTOMER_AUDIENCE_PREFIX: Final = "CUSTOMER#"
+#: The longest ``sub`` anywhere (OpenID Connect Core §2: at most 255 ASCII characters): the
+#: authorizer, ``$connect``, token minting and revocation all use this one limit.
+MAX_SUBJECT_LENGTH: Final = 255
 
 # --- Client protocol -------------------------------------------------------------------------
 #: Subprotocol a browser offers next to its token in ``Sec-WebSocket-Protocol``;

@@ -18,6 +18,7 @@ from alexho_invoice_runtime.definitions import (
     AUDIENCE,
     CUSTOMER,
     CUSTOMER_ID,
+    MAX_SUBJECT_LENGTH,
     SUBJECT,
     TOKEN_EXPIRES_AT,
     TOKEN_ISSUED_AT,
@@ -25,7 +26,6 @@ from alexho_invoice_runtime.definitions import (
 )
 
 USER_TYPES: Final = frozenset({ADMIN, CUSTOMER})
-MAX_SUBJECT_LENGTH: Final = 256
 
 
 class InvalidIdentityError(ValueError):

@@ -5,6 +5,12 @@ it in a ``probe`` frame to that one connection (if the connections table holds i
 audience, and never records it in the event log: no admin or customer sees it, live or on
 ``resume``. A fan-out older than this attribute rejects the envelope (the schema allows no
 unknown attribute) and dead-letters it; it never broadcasts it.
+
+Only the probe's own shape is a probe (:func:`check_probe_shape`): an ``INVOICE_UPDATED`` of
+the invoice :data:`PROBE_SUBJECT` whose data is nothing but ``status: DRAFT`` and the ids — what
+:func:`build_probe_event` makes. Any other envelope carrying ``probeconnectionid`` is refused
+(the fan-out dead-letters it), so the attribute cannot carry invoice data past the visibility
+rule to one chosen connection.
 """
 
 from __future__ import annotations
@@ -33,6 +39,29 @@ def probe_connection_id(event: Mapping[str, Any]) -> str | None:
     """The connection a probe is addressed to, or ``None`` for an ordinary event."""
     target = event.get(PROBE_CONNECTION_ATTRIBUTE)
     return target if isinstance(target, str) else None
+
+
+def check_probe_shape(event: Mapping[str, Any]) -> None:
+    """Raise :class:`InvalidEventError` when ``event`` carries ``probeconnectionid`` but is not
+    exactly a probe as :func:`build_probe_event` makes one (no invoice data)."""
+    if PROBE_CONNECTION_ATTRIBUTE not in event:
+        return
+    shape = {
+        "type": str(EventType.INVOICE_UPDATED),
+        "subject": PROBE_SUBJECT,
+        "data": {
+            "status": "DRAFT",
+            "invoiceId": PROBE_SUBJECT,
+            "customerId": event.get("customerid"),
+        },
+    }
+    problems = [
+        f"$.{name}: an event carrying {PROBE_CONNECTION_ATTRIBUTE} must be a probe"
+        for name, value in shape.items()
+        if event.get(name) != value
+    ]
+    if problems:
+        raise InvalidEventError(problems)
 
 
 def build_probe_event(connection_id: str, customer_id: str, *, source: str) -> InvoiceEvent:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alexho_invoice_runtime.contract import InvalidEventError, InvoiceEvent, parse_event
+from alexho_invoice_runtime.contract.probe import check_probe_shape
 from alexho_invoice_runtime.definitions import (
     CUSTOMER_ID_MESSAGE_ATTRIBUTE,
     EVENT_TYPE_MESSAGE_ATTRIBUTE,
@@ -92,6 +93,7 @@ def validated_event(message: SnsMessage) -> InvoiceEvent:
     """The envelope of ``message`` checked against the contract and its message attributes;
     raises :class:`InvalidEventError` (nothing logged)."""
     event = parse_event(message.body)
+    check_probe_shape(event)
     problems = []
     for name, field_name in (
         (EVENT_TYPE_MESSAGE_ATTRIBUTE, "type"),

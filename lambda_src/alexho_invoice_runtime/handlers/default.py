@@ -10,11 +10,11 @@ open; this handler never raises on anything a client sends.
 that ``$connect`` wrote from the authorizer's verified context), in cursor order, at most
 :data:`RESUME_BATCH_LIMIT` events per request, then sends a ``resume-end`` frame.
 
-``resume`` and ``refresh`` first check the connection's stored token: expired beyond the
-leeway, or revoked, and the connection is closed (``DELETE @connections``, row deleted,
-``Expired``/``Revoked`` counted) without a reply. ``refresh`` verifies the new token with the
-authorizer's verifier (the same checks, including maximum lifetime and revocation), requires
-the connection's identity, and records the new token's times; a refused token gets a
+Every message (``ping``, ``resume``, ``refresh``) first checks the connection's stored token:
+expired beyond the leeway, or revoked, and the connection is closed (``DELETE @connections``,
+row deleted, ``Expired``/``Revoked`` counted) without a reply. ``refresh`` verifies the new token
+with the authorizer's verifier (the same checks, including maximum lifetime and revocation),
+requires the connection's identity, and records the new token's times; a refused token gets a
 ``refresh-refused`` error. The token itself is never logged.
 
 A failure that is not the client's (DynamoDB or the Management API down) is logged, counted as
@@ -37,11 +37,11 @@ from alexho_invoice_runtime.event_log import EventLog, retention_seconds_from_en
 from alexho_invoice_runtime.handlers.websocket_event import begin_invocation
 from alexho_invoice_runtime.observability import Metrics, get_logger
 from alexho_invoice_runtime.protocol import (
+    ClientMessage,
     ErrorCode,
     Ping,
     ProtocolError,
     Refresh,
-    Resume,
     error_frame,
     parse_client_message,
     pong_frame,
@@ -80,11 +80,7 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
             message = parse_client_message(
                 event.get("body"), is_base64=event.get("isBase64Encoded") is True
             )
-            if isinstance(message, Ping):
-                _post(connection_id, pong_frame())
-                metrics.add("Pong", 1)
-            else:
-                _answer_on_live_connection(connection_id, message, metrics)
+            _answer_on_live_connection(connection_id, message, metrics)
         except ProtocolError as error:
             logger.info("client error", extra={**log_fields, "code": str(error.code)})
             metrics.add("ClientErrors", 1)
@@ -111,12 +107,17 @@ def _reply_internal_error(connection_id: str) -> None:
 
 
 def _answer_on_live_connection(
-    connection_id: str, message: Resume | Refresh, metrics: Metrics
+    connection_id: str, message: ClientMessage, metrics: Metrics
 ) -> None:
+    # Every message, ping included, first checks the connection's token: an expired or revoked
+    # connection is closed on its next message even when no event reaches its audience.
     connection = _live_connection(connection_id, metrics)
     if connection is None:
         return
-    if isinstance(message, Refresh):
+    if isinstance(message, Ping):
+        _post(connection_id, pong_frame())
+        metrics.add("Pong", 1)
+    elif isinstance(message, Refresh):
         _refresh(connection, message.token)
         metrics.add("Refreshed", 1)
     else:
