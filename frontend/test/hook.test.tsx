@@ -273,6 +273,25 @@ describe('since and gaps', () => {
     expect(server.connections[0]?.messages[0]).toEqual({ action: 'resume', since: loadedAt });
   });
 
+  it('resumes since the last socket closed when the hooks mount again under the same provider', async () => {
+    function Page({ show }: { show: boolean }): ReactNode {
+      return (
+        <AlexHoRealtimeProvider url={server.url} getToken={getToken}>
+          {show && <Pane name="a" />}
+        </AlexHoRealtimeProvider>
+      );
+    }
+    const { rerender } = render(<Page show />);
+    await until(() => text('a-status') === 'open', 'open');
+    rerender(<Page show={false} />);
+    await until(() => server.open.length === 0, 'the socket closed');
+    const missed = makeEvent({ type: 'INVOICE_SENT', data: { status: 'SENT' } });
+    server.publish(missed, { live: false });
+    rerender(<Page show />);
+    await until(() => text('a-invoices') === 'INV-42=SENT', 'the event published while unmounted');
+    expect(server.connections[1]?.messages[0]).toMatchObject({ action: 'resume', since: expect.any(Number) });
+  });
+
   it('is stale after a gap, calls onGap, and is fresh again after clearStale', async () => {
     server.behaviour.retentionMs = 1_000;
     render(
