@@ -10,7 +10,13 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from alexho_invoice_realtime import AlexHoInvoiceRealtime
+from alexho_invoice_realtime import (
+    AlexHoInvoiceRealtime,
+    ApiOptions,
+    FanOutOptions,
+    ObservabilityOptions,
+    StorageOptions,
+)
 from alexho_invoice_runtime.definitions import StackOutputs
 
 from .settings import EnvironmentSettings
@@ -56,19 +62,25 @@ class InvoiceRealtimeStack(Stack):
             name_prefix=name_prefix,
             environment_suffix=settings.name,
             auth=settings.auth,
-            existing_auth_secret=existing_secret,
-            stage_name=settings.stage_name,
-            throttle_rate_limit=settings.throttle_rate_limit,
-            throttle_burst_limit=settings.throttle_burst_limit,
-            event_retention=settings.event_retention,
-            max_token_lifetime=settings.max_token_lifetime,
-            point_in_time_recovery=settings.point_in_time_recovery,
-            removal_policy=settings.removal_policy,
-            log_retention=settings.log_retention,
-            log_level=settings.log_level,
-            alarm_topic=alarm_topic,
-            create_api_gateway_cloudwatch_role=settings.api_gateway_cloudwatch_role,
-            fan_out_reserved_concurrency=settings.fan_out_reserved_concurrency,
+            storage=StorageOptions(
+                existing_auth_secret=existing_secret,
+                event_retention=settings.event_retention,
+                point_in_time_recovery=settings.point_in_time_recovery,
+                removal_policy=settings.removal_policy,
+            ),
+            api=ApiOptions(
+                stage_name=settings.stage_name,
+                throttle_rate_limit=settings.throttle_rate_limit,
+                throttle_burst_limit=settings.throttle_burst_limit,
+                max_token_lifetime=settings.max_token_lifetime,
+                create_api_gateway_cloudwatch_role=settings.api_gateway_cloudwatch_role,
+            ),
+            fan_out=FanOutOptions(reserved_concurrency=settings.fan_out_reserved_concurrency),
+            observability=ObservabilityOptions(
+                log_retention=settings.log_retention,
+                log_level=settings.log_level,
+                alarm_topic=alarm_topic,
+            ),
         )
         if alarm_topic is not None:
             # The construct warns that it cannot change an imported topic's policy.

@@ -11,6 +11,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Annotations, Match, Template
 
+from alexho_invoice_realtime import ObservabilityOptions
 from stacks import InvoiceRealtimeStack
 
 from .conftest import ENVIRONMENTS, SynthesizedApp, realtime
@@ -293,7 +294,8 @@ def test_an_imported_alarm_topic_is_notified_and_its_policy_is_left_to_its_owner
     stack: Stack,
 ) -> None:
     # GIVEN an alarm topic of the user's, imported by ARN (CDK cannot change its policy)
-    construct = realtime(stack, alarm_topic=sns.Topic.from_topic_arn(stack, "Ops", TOPIC_ARN))
+    alarm_topic = sns.Topic.from_topic_arn(stack, "Ops", TOPIC_ARN)
+    construct = realtime(stack, observability=ObservabilityOptions(alarm_topic=alarm_topic))
     template = Template.from_stack(stack)
     # THEN every alarm notifies it, no alarm topic is created, and synth warns what to allow
     template.resource_properties_count_is(

@@ -9,6 +9,7 @@ import pytest
 from aws_cdk import Stack
 from aws_cdk.assertions import Template
 
+from alexho_invoice_realtime import FanOutOptions, ObservabilityOptions
 from stacks import InvoiceRealtimeStack
 
 from .conftest import realtime
@@ -138,7 +139,11 @@ def test_dashboard_prop_turns_it_off_and_reserved_concurrency_caps_the_fan_out(
     stack: Stack,
 ) -> None:
     # GIVEN an instance without the dashboard and with ten executions reserved for the fan-out
-    construct = realtime(stack, create_dashboard=False, fan_out_reserved_concurrency=10)
+    construct = realtime(
+        stack,
+        observability=ObservabilityOptions(create_dashboard=False),
+        fan_out=FanOutOptions(reserved_concurrency=10),
+    )
     template = Template.from_stack(stack)
     # THEN there is no dashboard, and only the fan-out has reserved concurrency
     assert construct.dashboard is None

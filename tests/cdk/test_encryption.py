@@ -9,6 +9,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Annotations, Match, Template
 
+from alexho_invoice_realtime import StorageOptions
 from stacks import InvoiceRealtimeStack
 
 from .conftest import realtime
@@ -198,7 +199,7 @@ def test_each_function_uses_the_key_only_through_the_services_it_calls(
 def test_an_existing_key_encrypts_every_store_and_no_key_is_created(stack: Stack) -> None:
     # GIVEN a key brought by the caller (imported: its policy is the owner's)
     key = kms.Key.from_key_arn(stack, "Imported", IMPORTED_KEY_ARN)
-    realtime(stack, encryption_key=key)
+    realtime(stack, storage=StorageOptions(encryption_key=key))
     template = Template.from_stack(stack)
     # THEN no key is created, every store names the caller's key
     template.resource_count_is("AWS::KMS::Key", 0)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,7 +16,14 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
-from alexho_invoice_realtime import AuthSettings, ClaimNames
+from alexho_invoice_realtime import (
+    ApiOptions,
+    AuthSettings,
+    ClaimNames,
+    FanOutOptions,
+    ObservabilityOptions,
+    StorageOptions,
+)
 from alexho_invoice_runtime import definitions
 from alexho_invoice_runtime.definitions import Env
 
@@ -65,10 +74,8 @@ def test_name_prefix_and_suffix_name_every_resource(stack: Stack) -> None:
 
 def test_table_props_are_merged_over_the_secure_defaults(stack: Stack) -> None:
     # GIVEN an override of the connections table's class
-    realtime(
-        stack,
-        connections_table_props={"table_class": dynamodb.TableClass.STANDARD_INFREQUENT_ACCESS},
-    )
+    table_class = dynamodb.TableClass.STANDARD_INFREQUENT_ACCESS
+    realtime(stack, storage=StorageOptions(connections_table_props={"table_class": table_class}))
     # THEN the override applies and the secure defaults stay
     Template.from_stack(stack).has_resource_properties(
         "AWS::DynamoDB::Table",
@@ -82,14 +89,16 @@ def test_table_props_are_merged_over_the_secure_defaults(stack: Stack) -> None:
 
 
 def test_topic_props_override_the_display_name(stack: Stack) -> None:
-    realtime(stack, topic_props={"display_name": "Invoices (QA)"})
+    realtime(stack, fan_out=FanOutOptions(topic_props={"display_name": "Invoices (QA)"}))
     Template.from_stack(stack).has_resource_properties(
         "AWS::SNS::Topic", {"DisplayName": "Invoices (QA)", "KmsMasterKeyId": Match.any_value()}
     )
 
 
 def test_stage_name_and_throttles_are_configurable(stack: Stack) -> None:
-    construct = realtime(stack, stage_name="v1", throttle_rate_limit=10, throttle_burst_limit=20)
+    construct = realtime(
+        stack, api=ApiOptions(stage_name="v1", throttle_rate_limit=10, throttle_burst_limit=20)
+    )
     Template.from_stack(stack).has_resource_properties(
         "AWS::ApiGatewayV2::Stage",
         {
@@ -103,7 +112,7 @@ def test_stage_name_and_throttles_are_configurable(stack: Stack) -> None:
 
 
 def test_event_retention_reaches_the_delivery_functions(stack: Stack) -> None:
-    realtime(stack, event_retention=Duration.hours(6))
+    realtime(stack, storage=StorageOptions(event_retention=Duration.hours(6)))
     Template.from_stack(stack).has_resource_properties(
         "AWS::Lambda::Function",
         {
@@ -116,7 +125,7 @@ def test_event_retention_reaches_the_delivery_functions(stack: Stack) -> None:
 
 
 def test_fan_out_retries_are_configurable(stack: Stack) -> None:
-    realtime(stack, fan_out_retry_attempts=0, fan_out_max_event_age=Duration.minutes(5))
+    realtime(stack, fan_out=FanOutOptions(retry_attempts=0, max_event_age=Duration.minutes(5)))
     Template.from_stack(stack).has_resource_properties(
         "AWS::Lambda::EventInvokeConfig",
         {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 300},
@@ -136,7 +145,8 @@ def test_claim_names_reach_the_authorizer(stack: Stack) -> None:
 
 
 def test_existing_topic_is_subscribed_instead_of_creating_one(stack: Stack) -> None:
-    construct = realtime(stack, existing_topic=sns.Topic.from_topic_arn(stack, "Events", TOPIC_ARN))
+    events = sns.Topic.from_topic_arn(stack, "Events", TOPIC_ARN)
+    construct = realtime(stack, fan_out=FanOutOptions(existing_topic=events))
     template = Template.from_stack(stack)
     template.resource_properties_count_is(
         "AWS::SNS::Topic", {"TopicName": "alexHoInvoiceEvents-test"}, 0
@@ -149,7 +159,7 @@ def test_existing_topic_is_subscribed_instead_of_creating_one(stack: Stack) -> N
 
 def test_existing_auth_secret_is_used_instead_of_creating_one(stack: Stack) -> None:
     secret = secretsmanager.Secret.from_secret_complete_arn(stack, "Key", SECRET_ARN)
-    realtime(stack, existing_auth_secret=secret)
+    realtime(stack, storage=StorageOptions(existing_auth_secret=secret))
     template = Template.from_stack(stack)
     template.resource_count_is("AWS::SecretsManager::Secret", 0)
     assert _authorizer_variables(template)[Env.AUTH_SECRET_ID] == SECRET_ARN
@@ -198,7 +208,10 @@ def test_grant_publish_allows_publishing_and_the_topic_key(stack: Stack) -> None
 
 
 def test_removal_policy_and_pitr_are_configurable(stack: Stack) -> None:
-    realtime(stack, removal_policy=RemovalPolicy.DESTROY, point_in_time_recovery=False)
+    realtime(
+        stack,
+        storage=StorageOptions(removal_policy=RemovalPolicy.DESTROY, point_in_time_recovery=False),
+    )
     template = Template.from_stack(stack)
     template.resource_properties_count_is(
         "AWS::DynamoDB::Table",
@@ -246,16 +259,26 @@ def test_two_environments_in_one_app_synth_side_by_side(tmp_path: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("existing", "props_name", "props"),
+    ("group", "existing", "props_name", "props"),
     [
-        ("existing_topic", "topic_props", {"display_name": "x"}),
-        ("existing_connections_table", "connections_table_props", {"table_class": None}),
-        ("existing_event_log_table", "event_log_table_props", {"table_class": None}),
-        ("existing_auth_secret", "auth_secret_props", {"description": "x"}),
+        (FanOutOptions, "existing_topic", "topic_props", {"display_name": "x"}),
+        (
+            StorageOptions,
+            "existing_connections_table",
+            "connections_table_props",
+            {"table_class": None},
+        ),
+        (
+            StorageOptions,
+            "existing_event_log_table",
+            "event_log_table_props",
+            {"table_class": None},
+        ),
+        (StorageOptions, "existing_auth_secret", "auth_secret_props", {"description": "x"}),
     ],
 )
 def test_existing_resource_and_its_props_together_raise(
-    stack: Stack, existing: str, props_name: str, props: dict[str, Any]
+    stack: Stack, group: Any, existing: str, props_name: str, props: dict[str, Any]
 ) -> None:
     # GIVEN an existing resource AND overrides for creating that same resource
     existing_resources: dict[str, object] = {
@@ -267,15 +290,15 @@ def test_existing_resource_and_its_props_together_raise(
         ),
     }
     conflicting: dict[str, Any] = {existing: existing_resources[existing], props_name: props}
-    # WHEN the construct is created THEN the conflict is named
+    # WHEN their option group is created THEN the conflict is named
     with pytest.raises(ValueError, match=f"either {existing} .* or {props_name}"):
-        realtime(stack, **conflicting)
+        group(**conflicting)
 
 
 def test_table_props_cannot_change_the_key_schema(stack: Stack) -> None:
     key = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
     with pytest.raises(ValueError, match="cannot override partition_key"):
-        realtime(stack, connections_table_props={"partition_key": key})
+        realtime(stack, storage=StorageOptions(connections_table_props={"partition_key": key}))
 
 
 @pytest.mark.parametrize("missing", ["jwks_url", "issuer", "audience"])
@@ -298,7 +321,7 @@ def test_unknown_auth_mode_raises() -> None:
 def test_jwks_mode_with_an_hs256_secret_raises(stack: Stack) -> None:
     secret = secretsmanager.Secret.from_secret_complete_arn(stack, "Key", SECRET_ARN)
     with pytest.raises(ValueError, match="only apply to auth mode HS256"):
-        realtime(stack, auth=JWKS, existing_auth_secret=secret)
+        realtime(stack, auth=JWKS, storage=StorageOptions(existing_auth_secret=secret))
 
 
 @pytest.mark.parametrize(
@@ -307,18 +330,52 @@ def test_jwks_mode_with_an_hs256_secret_raises(stack: Stack) -> None:
         ({"name_prefix": "alex-ho"}, "name_prefix 'alex-ho' must start with a letter"),
         ({"environment_suffix": "dev_1"}, "environment_suffix 'dev_1' must be letters"),
         ({"name_prefix": "a" * 40}, "too long"),
-        ({"stage_name": "$default"}, "stage_name '\\$default'"),
-        ({"throttle_rate_limit": 0}, "must be positive"),
-        ({"fan_out_retry_attempts": 3}, "0, 1 or 2"),
-        ({"log_level": "VERBOSE"}, "log_level 'VERBOSE'"),
     ],
 )
-def test_bad_values_raise_before_any_resource_exists(
+def test_bad_names_raise_before_any_resource_exists(
     stack: Stack, props: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
         realtime(stack, **props)
     assert stack.node.find_child("Realtime").node.children == []
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: ApiOptions(stage_name="$default"), "stage_name '\\$default'"),
+        (lambda: ApiOptions(throttle_rate_limit=0), "must be positive"),
+        (lambda: ApiOptions(max_token_lifetime=Duration.millis(1500)), "whole seconds"),
+        (lambda: FanOutOptions(retry_attempts=3), "0, 1 or 2"),
+        (lambda: FanOutOptions(max_event_age=Duration.hours(7)), "from 60 s to 6 h"),
+        (lambda: FanOutOptions(reserved_concurrency=0), "at least 1"),
+        (lambda: ObservabilityOptions(log_level="VERBOSE"), "log_level 'VERBOSE'"),
+    ],
+    ids=[
+        "stage-name",
+        "throttle",
+        "token-lifetime",
+        "retries",
+        "event-age",
+        "reserved-concurrency",
+        "log-level",
+    ],
+)
+def test_each_option_group_refuses_bad_values_when_created(
+    build: Callable[[], object], message: str
+) -> None:
+    # GIVEN a bad value in an option group
+    # WHEN the group is created THEN it raises, naming the value (no construct exists yet)
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_option_groups_are_frozen() -> None:
+    # GIVEN an option group
+    options = StorageOptions()
+    # WHEN a field is assigned THEN it refuses (options are values, shared safely)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.point_in_time_recovery = False  # type: ignore[misc]
 
 
 def test_no_function_of_any_variant_can_scan(stack: Stack) -> None:

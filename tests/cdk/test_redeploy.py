@@ -8,6 +8,7 @@ from typing import Any
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk.assertions import Template
 
+from alexho_invoice_realtime import StorageOptions
 from stacks import InvoiceRealtimeStack
 
 from .conftest import realtime
@@ -100,7 +101,7 @@ def test_prod_tables_have_no_deletion_protection_so_a_first_create_can_roll_back
 
 def test_tables_kept_with_retain_are_protected_from_deletion(stack: Stack) -> None:
     # GIVEN an instance whose stores are always retained
-    realtime(stack, removal_policy=RemovalPolicy.RETAIN)
+    realtime(stack, storage=StorageOptions(removal_policy=RemovalPolicy.RETAIN))
     # THEN its tables cannot be deleted by hand by mistake either
     Template.from_stack(stack).resource_properties_count_is(
         "AWS::DynamoDB::Table", {"DeletionProtectionEnabled": True}, 3

@@ -10,6 +10,7 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 
+from alexho_invoice_realtime import ApiOptions
 from alexho_invoice_runtime import definitions
 from alexho_invoice_runtime.definitions import Env
 from stacks import EnvironmentSettings, InvoiceRealtimeStack
@@ -174,7 +175,7 @@ def test_max_token_lifetime_setting_is_parsed_and_bounded() -> None:
 
 def test_max_token_lifetime_prop_out_of_range_raises(stack: Stack) -> None:
     with pytest.raises(ValueError, match="max_token_lifetime must be whole seconds"):
-        realtime(stack, max_token_lifetime=Duration.days(2))
+        realtime(stack, api=ApiOptions(max_token_lifetime=Duration.days(2)))
 
 
 def test_grant_revoke_is_least_privilege(stack: Stack) -> None:
