@@ -89,6 +89,8 @@ export class AlexHoWebSocketClient {
   #stopSignals: (() => void) | undefined;
   /** Tab sharing: while it is set and not leading, another tab's client holds the socket. */
   #tabs: TabRole | undefined;
+  /** Another tab's client led while this one followed. */
+  #heardLeader = false;
   /** A replay other tabs asked for before this leader's socket was open. */
   #replayOnOpen: number | undefined;
 
@@ -263,21 +265,20 @@ export class AlexHoWebSocketClient {
       void this.#openCurrent(token);
       return;
     }
-    const fetchedAt = Date.now();
-    // Relayed events start now: a later resume without a cursor starts here.
-    const since = this.#options.since;
-    this.#position.opened(Date.now());
+    const joinedAt = Date.now();
     this.#tabs = new TabRole(apis, key, {
       // The token fetched to find the tabs serves the first connection when it is fresh.
-      lead: () => this.#lead(Date.now() - fetchedAt < FRESH_TOKEN_MS ? token : undefined),
+      lead: () => this.#lead(joinedAt, Date.now() - joinedAt < FRESH_TOKEN_MS ? token : undefined),
       message: (message) => this.#fromTab(message),
     });
-    this.#tabs.post({ kind: 'hello', since });
+    this.#tabs.post({ kind: 'hello', since: this.#options.since });
   }
 
   /** This tab's client now holds the lock: it connects, resuming after what it was relayed. */
-  #lead(token: string | undefined): void {
+  #lead(joinedAt: number, token: string | undefined): void {
     if (this.#status === 'closed') return;
+    // Relayed events started when it joined: without a cursor yet, it resumes since then.
+    if (this.#heardLeader) this.#position.opened(joinedAt);
     if (this.#status !== 'connecting') this.#setStatus('reconnecting');
     void this.#openCurrent(token);
   }
@@ -296,6 +297,7 @@ export class AlexHoWebSocketClient {
       return;
     }
     if (!this.following) return;
+    this.#heardLeader = true;
     switch (message.kind) {
       case 'event':
         this.#received(message.event, message.cursor);

@@ -97,6 +97,19 @@ describe('one socket per browser, per identity', () => {
     expect(ids(leader.events)).toEqual([beforeJoining.id]);
   });
 
+  it('takes over without any event relayed yet by resuming since it joined', async () => {
+    const leader = openTab('user-1');
+    await waitFor(() => leader.client.status === 'open', 'the leader open');
+    expect(server.connections[0]?.messages).toEqual([]);
+    const follower = openTab('user-1');
+    await waitFor(() => follower.client.following && follower.client.status === 'open', 'following');
+    leader.client.close();
+    const whileAlone = makeEvent();
+    server.publish(whileAlone, { live: false });
+    await waitFor(() => follower.events.length === 1, 'the event published during the takeover');
+    expect(server.connections[1]?.messages[0]).toMatchObject({ action: 'resume', since: expect.any(Number) });
+  });
+
   it('keeps one connection per identity', async () => {
     const admin = openTab('admin-1');
     const customer = openTab('customer-1');
