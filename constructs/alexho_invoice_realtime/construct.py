@@ -28,16 +28,7 @@ from .encryption import add_service_statements, grant_decrypt_via
 from .function_set import FunctionContext, FunctionSet, connections_arn
 from .monitoring import Monitoring
 from .naming import BaseNames, PhysicalNames
-from .props import (
-    DEFAULT_METRICS_NAMESPACE,
-    DEFAULT_STAGE_NAME,
-    DEFAULT_THROTTLE_BURST_LIMIT,
-    DEFAULT_THROTTLE_RATE_LIMIT,
-    ApiOptions,
-    FanOutOptions,
-    ObservabilityOptions,
-    StorageOptions,
-)
+from .props import ApiOptions, FanOutOptions, ObservabilityOptions, StorageOptions
 from .storage import SYSTEM_BASE_NAME, Storage
 from .websocket import (
     InvoiceWebSocketApi,
@@ -45,15 +36,6 @@ from .websocket import (
     access_log_group_name,
     api_gateway_cloudwatch_role,
 )
-
-__all__ = [
-    "DEFAULT_METRICS_NAMESPACE",
-    "DEFAULT_STAGE_NAME",
-    "DEFAULT_THROTTLE_BURST_LIMIT",
-    "DEFAULT_THROTTLE_RATE_LIMIT",
-    "SYSTEM_BASE_NAME",
-    "AlexHoInvoiceRealtime",
-]
 
 
 class AlexHoInvoiceRealtime(Construct):

@@ -29,6 +29,16 @@ def _alarm(template: Template, alarm_name: str) -> dict[str, Any]:
     return properties
 
 
+def _watched(properties: dict[str, Any]) -> tuple[str, str, str, list[dict[str, Any]]]:
+    """What an alarm reads: namespace, metric, statistic and dimensions."""
+    return (
+        properties["Namespace"],
+        properties["MetricName"],
+        properties["Statistic"],
+        properties["Dimensions"],
+    )
+
+
 def _fires_above_zero_in_one_minute(properties: dict[str, Any]) -> None:
     assert (properties["Threshold"], properties["ComparisonOperator"]) == (
         0,
@@ -54,12 +64,12 @@ def test_a_message_arriving_in_a_dead_letter_queue_raises_an_alarm(
     # WHEN its alarm is read
     properties = _alarm(template, alarm_name)
     # THEN it counts messages sent to the queue, not the queue's depth
-    assert properties["Namespace"] == "AWS/SQS"
-    assert properties["MetricName"] == "NumberOfMessagesSent"
-    assert properties["Dimensions"] == [
-        {"Name": "QueueName", "Value": stack.resolve(queue.queue_name)}
-    ]
-    assert properties["Statistic"] == "Sum"
+    assert _watched(properties) == (
+        "AWS/SQS",
+        "NumberOfMessagesSent",
+        "Sum",
+        [{"Name": "QueueName", "Value": stack.resolve(queue.queue_name)}],
+    )
     _fires_above_zero_in_one_minute(properties)
 
 
@@ -91,14 +101,12 @@ def test_function_failures_raise_an_alarm(
     # WHEN its alarm on metric_name is read
     properties = _alarm(template, alarm_name)
     # THEN it sums that AWS/Lambda metric of this function and fires on the first one
-    assert (properties["Namespace"], properties["MetricName"], properties["Statistic"]) == (
+    assert _watched(properties) == (
         "AWS/Lambda",
         metric_name,
         "Sum",
+        [{"Name": "FunctionName", "Value": stack.resolve(function.function_name)}],
     )
-    assert properties["Dimensions"] == [
-        {"Name": "FunctionName", "Value": stack.resolve(function.function_name)}
-    ]
     _fires_above_zero_in_one_minute(properties)
 
 
@@ -110,13 +118,12 @@ def test_sns_failing_to_redrive_to_the_subscription_dlq_raises_an_alarm(
     # WHEN the alarm on events SNS could not set aside is read
     properties = _alarm(template, "alexHoInvoiceEventsFailedToRedriveToDlq-dev")
     # THEN it sums the topic's NumberOfNotificationsFailedToRedriveToDlq
-    assert (properties["Namespace"], properties["MetricName"]) == (
+    assert _watched(properties) == (
         "AWS/SNS",
         "NumberOfNotificationsFailedToRedriveToDlq",
+        "Sum",
+        [{"Name": "TopicName", "Value": stack.resolve(stack.realtime.topic.topic_name)}],
     )
-    assert properties["Dimensions"] == [
-        {"Name": "TopicName", "Value": stack.resolve(stack.realtime.topic.topic_name)}
-    ]
     _fires_above_zero_in_one_minute(properties)
 
 
@@ -135,15 +142,15 @@ def test_stage_errors_raise_an_alarm(
     # WHEN its error alarm is read
     properties = _alarm(template, alarm_name)
     # THEN it sums the AWS/ApiGateway metric of this API and stage
-    assert (properties["Namespace"], properties["MetricName"], properties["Statistic"]) == (
+    assert _watched(properties) == (
         "AWS/ApiGateway",
         metric_name,
         "Sum",
+        [
+            {"Name": "ApiId", "Value": stack.resolve(stack.realtime.api.api_id)},
+            {"Name": "Stage", "Value": "live"},
+        ],
     )
-    assert properties["Dimensions"] == [
-        {"Name": "ApiId", "Value": stack.resolve(stack.realtime.api.api_id)},
-        {"Name": "Stage", "Value": "live"},
-    ]
     _fires_above_zero_in_one_minute(properties)
 
 
@@ -157,12 +164,12 @@ def test_authorizer_alarm_reads_its_own_failure_count_over_several_minutes(
     properties = _alarm(template, "alexHoWebSocketAuthorizerErrors-dev")
     # THEN it reads AuthorizerErrors of this environment's service, no Lambda Errors, and
     # needs two failing minutes of five
-    assert (properties["Namespace"], properties["MetricName"], properties["Statistic"]) == (
+    assert _watched(properties) == (
         "AlexHoInvoiceRealtime",
         "AuthorizerErrors",
         "Sum",
+        [{"Name": "service", "Value": "alexHoInvoiceRealtime-dev"}],
     )
-    assert properties["Dimensions"] == [{"Name": "service", "Value": "alexHoInvoiceRealtime-dev"}]
     assert (properties["EvaluationPeriods"], properties["DatapointsToAlarm"]) == (5, 2)
     assert "Metrics" not in properties
 
