@@ -35,8 +35,8 @@ from alexho_invoice_runtime.definitions import (
     DEFAULT_CLAIM_CUSTOMER_ID,
     DEFAULT_CLAIM_SUB,
     DEFAULT_CLAIM_USER_TYPE,
-    MAX_SUBJECT_LENGTH,
 )
+from alexho_invoice_runtime.definitions import MAX_SUBJECT_LENGTH as _ONE_SUBJECT_LIMIT
 
 ALGORITHM: Final = "HS256"
 DEFAULT_TTL_SECONDS: Final = 60
@@ -44,6 +44,9 @@ MIN_TTL_SECONDS: Final = 1
 MAX_TTL_SECONDS: Final = 3600
 #: RFC 7518 §3.2: an HS256 key must have at least 256 bits.
 MIN_KEY_BYTES: Final = 32
+#: OpenID Connect Core §2: ``sub`` is at most 255 characters — the one limit of the runtime too
+#: (``definitions.MAX_SUBJECT_LENGTH``: authorizer, ``$connect``, revocation).
+MAX_SUBJECT_LENGTH: Final = _ONE_SUBJECT_LIMIT
 #: How long a minter reuses a key read from Secrets Manager before reading it again (rotation).
 DEFAULT_SECRET_CACHE_SECONDS: Final = 300.0
 USER_TYPES: Final = (ADMIN, CUSTOMER)

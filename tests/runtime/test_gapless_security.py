@@ -137,7 +137,7 @@ def test_a_message_with_the_probe_attribute_but_invoice_data_is_dead_lettered(
     forged = {**draft, PROBE_CONNECTION_ATTRIBUTE: target}
     # WHEN it is published THEN the fan-out refuses it (on-failure queue) and posts nothing
     with pytest.raises(MalformedEventError, match="must be a probe"):
-        invoke(encode_event(forged))  # type: ignore[arg-type]
+        invoke(encode_event(forged))
     assert management_endpoint.recipients() == []
 
 
