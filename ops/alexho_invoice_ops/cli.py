@@ -10,12 +10,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from alexho_invoice_ops.checks.access import StackSource
-from alexho_invoice_ops.render import as_json, as_text
-from alexho_invoice_ops.runner import CheckOptions, run_checks
-
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+#: Top-level modules of the ``ops`` extra (PyJWT[crypto], websockets) the checks import.
+EXTRA_MODULES: Final = frozenset({"jwt", "cryptography", "websockets"})
+MISSING_EXTRA: Final = (
+    "alexho-realtime: the {module!r} module is missing; install the ops extra: "
+    "pip install 'alexho-invoice-realtime[ops]'\n"
+)
 #: Read instead of ``--token`` when set, so the token stays out of shell history.
 TOKEN_ENV: Final = "ALEXHO_REALTIME_CHECK_TOKEN"  # noqa: S105 - a variable name
 
@@ -63,6 +66,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
+    try:
+        return _check(args)
+    except ModuleNotFoundError as missing:
+        module = (missing.name or "").partition(".")[0]
+        if module not in EXTRA_MODULES:
+            raise
+        sys.stderr.write(MISSING_EXTRA.format(module=module))
+        return EXIT_USAGE
+
+
+def _check(args: argparse.Namespace) -> int:
+    # Imported here: without the ops extra they fail, and main says so in one line.
+    from alexho_invoice_ops.checks.access import StackSource
+    from alexho_invoice_ops.render import as_json, as_text
+    from alexho_invoice_ops.runner import CheckOptions, run_checks
+
     source = StackSource(
         stack_name=None if args.local else args.stack,
         region=args.region,
