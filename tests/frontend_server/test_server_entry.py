@@ -291,3 +291,21 @@ def test_node_publish_batch_reaches_an_admin_with_every_event_type(
     assert sorted(event["type"] for event in result["received"]) == sorted(
         item["type"] for item in items
     )
+
+
+@pytest.mark.slow
+def test_missing_topic_and_secret_give_the_aws_error_codes(
+    node_app: NodeApp, endpoints: StackEndpoints
+) -> None:
+    # GIVEN the stack's environment with a topic and a secret that do not exist in its moto
+    environment = backend_environment(endpoints)
+    environment["ALEXHO_INVOICE_TOPIC_ARN"] = endpoints.topic_arn + "-gone"
+    environment["INVOICE_TOKEN_SECRET_ARN"] = endpoints.secret_arn + "-gone"
+    # WHEN a Node script publishes and mints through the server entry
+    result = node_app.run("aws-errors.mjs", env=environment)
+    # THEN each fails with its typed error and the AWS error code as boto3 reports it
+    assert (result["publish"]["error"], result["publish"]["code"]) == ("PublishError", "NotFound")
+    assert (result["mint"]["error"], result["mint"]["code"]) == (
+        "SigningKeyUnavailableError",
+        "ResourceNotFoundException",
+    )

@@ -57,8 +57,13 @@ export class PublishError extends AlexHoServerError {
   }
 }
 
-/** `code` and `message` of an AWS SDK (or any) error. */
+/**
+ * `code` and `message` of an AWS SDK (or any) error. The code is the one on the wire, as boto3
+ * reports it (`Code` of a query-protocol error such as SNS's `NotFound`, whose `name` is
+ * `NotFoundException`), else the error's name.
+ */
 export function awsErrorDetails(error: unknown): { code: string; message: string } {
-  if (error instanceof Error) return { code: error.name || 'Error', message: error.message };
-  return { code: 'Unknown', message: String(error) };
+  if (!(error instanceof Error)) return { code: 'Unknown', message: String(error) };
+  const wireCode = (error as { Code?: unknown }).Code;
+  return { code: typeof wireCode === 'string' && wireCode ? wireCode : error.name || 'Error', message: error.message };
 }
