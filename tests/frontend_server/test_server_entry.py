@@ -86,17 +86,19 @@ def test_node_and_python_mint_the_same_tokens(node_app: NodeApp) -> None:
     python = ConnectTokenMinter(
         signing_key=KEY, clock=lambda: NOW_SECONDS, issuer="billing", audience="invoice-ws"
     )
-    # WHEN each mints a customer token and an admin token of one hour
+    # WHEN each mints a customer token, an admin token of one hour and one with a non-ASCII sub
     node = mint_in_node(
         node_app,
         settings,
         {"sub": "user-7", "userType": "CUSTOMER", "customerId": "cust-42"},
         {"sub": "admin-1", "userType": "ADMIN", "ttlSeconds": 3600},
+        {"sub": "Zoë 😀\u2028", "userType": "ADMIN"},
     )
     # THEN the tokens are byte for byte the same (header, claims in order, signature)
     assert node == [
         python.mint(subject="user-7", user_type="CUSTOMER", customer_id="cust-42"),
         python.mint(subject="admin-1", user_type="ADMIN", ttl_seconds=3600),
+        python.mint(subject="Zoë 😀\u2028", user_type="ADMIN"),
     ]
 
 
