@@ -1,0 +1,47 @@
+"""Time series of the soak benchmark: latency samples by when they were taken, memory slopes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from benchmarks.local_fanout_latency import percentile
+
+
+@dataclass
+class Series:
+    """``(seconds since the start, value)`` samples."""
+
+    samples: list[tuple[float, float]] = field(default_factory=list)
+
+    def add(self, at: float, value: float) -> None:
+        self.samples.append((at, value))
+
+
+def tenth_percentiles(
+    series: Series, duration: float
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``((p50, p99) of the first tenth, (p50, p99) of the last tenth)`` of the run, by when
+    each sample was taken; NaN for a tenth without samples."""
+
+    def p50_p99(low: float, high: float) -> tuple[float, float]:
+        values = [value for at, value in series.samples if low <= at < high]
+        if not values:
+            return float("nan"), float("nan")
+        return percentile(values, 0.50), percentile(values, 0.99)
+
+    tenth = duration / 10
+    return p50_p99(float("-inf"), tenth), p50_p99(duration - tenth, float("inf"))
+
+
+def slope_per_hour(samples: list[tuple[float, float]]) -> float:
+    """The least-squares slope of ``(seconds, value)`` samples, per hour (NaN for < 2)."""
+    if len(samples) < 2:
+        return float("nan")
+    count = len(samples)
+    mean_t = sum(t for t, _ in samples) / count
+    mean_v = sum(v for _, v in samples) / count
+    spread = sum((t - mean_t) ** 2 for t, _ in samples)
+    if spread == 0:
+        return float("nan")
+    covariance = sum((t - mean_t) * (v - mean_v) for t, v in samples)
+    return covariance / spread * 3600
