@@ -4,7 +4,9 @@ the backend environment ``alexho-local env`` exports."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -80,6 +82,9 @@ def serve(endpoints: StackEndpoints, log: Path) -> Iterator[str]:
             env=_environment(endpoints),
             stdout=output,
             stderr=subprocess.STDOUT,
+            # `next start` runs the server in a child (`next-server`): a group of their own
+            # lets the teardown stop both.
+            start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -90,9 +95,17 @@ def serve(endpoints: StackEndpoints, log: Path) -> Iterator[str]:
             time.sleep(0.2)
         yield base
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop_group(server)
+
+
+def _stop_group(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's process group, SIGKILL to what is left after 10 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)
