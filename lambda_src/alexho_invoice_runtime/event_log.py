@@ -14,7 +14,7 @@ capacity (a transactional write is billed twice) and one more round trip. Marker
 with ``EVENT#``, which no audience (``ADMIN``, ``CUSTOMER#…``) can, so they never show up in a
 ``resume``.
 
-**No skip on resume** (docs/architecture.md §7). Cursors are recording times of concurrent
+**No skip on resume** (docs/architecture.md §8). Cursors are recording times of concurrent
 fan-outs, so an entry can become visible after a later-stamped one. Every recording is made
 visible within :data:`RECORDING_WINDOW_MS` of its cursor's time, by the writer's own clock: an
 entry whose write completed later is moved to a fresh cursor (the marker is moved with a

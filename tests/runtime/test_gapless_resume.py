@@ -1,4 +1,4 @@
-"""Resume never skips (docs/architecture.md §7): an event recorded after a client's position is
+"""Resume never skips (docs/architecture.md §8): an event recorded after a client's position is
 replayed whatever the interleaving of concurrent fan-outs; ``since`` replays from a time.
 
 The fan-outs are the event log's ``record`` with the stamp a fan-out took when it received the
