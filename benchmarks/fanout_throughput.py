@@ -7,10 +7,11 @@ posts. This process is pinned to core 0 (``os.sched_setaffinity``), like a Lambd
 with one vCPU. Each run publishes a new event through ``send_invoice_update.handler`` and
 measures wall time (``perf_counter``) and this process's CPU time (``process_time``).
 
-Three ways of posting, in one run: the fan-out's poster (SigV4-signed requests on a urllib3
-pool, :mod:`alexho_invoice_runtime.fanout.signed_transport`); the same handler with its
-transport swapped for a boto3 ``apigatewaymanagementapi`` client (what the fan-out used
-before); and a sequential boto3 loop like AWS's own Python sample. The signed and the boto3
+Three ways of posting, in one run: the fan-out's poster (the runtime's AWS layer,
+:mod:`alexho_invoice_runtime.aws`: SigV4 in the standard library, one keep-alive
+``http.client`` connection per posting thread); the same handler with its ``@connections``
+client swapped for a boto3 ``apigatewaymanagementapi`` client; and a sequential boto3 loop like
+AWS's own Python sample. The signed and the boto3
 runs alternate, so load from other processes falls on both alike.
 
 Recipients come in one ``Query`` page by default (``--query-page-size``): moto's server walks
@@ -39,12 +40,14 @@ import statistics
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Final
 from unittest import mock
 
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from alexho_invoice_runtime.fanout.signed_transport import PostReply, TransportError
+from alexho_invoice_runtime.aws.connections_api import PostReply
+from alexho_invoice_runtime.aws.errors import NO_ANSWER, AwsError
 from benchmarks._fake_connections_endpoint import (
     Backend,
     HandlerRunner,
@@ -108,12 +111,13 @@ def invoice_event(payload_bytes: int) -> dict[str, Any]:
 
 
 class Boto3ConnectionsApi:
-    """The fan-out's transport interface over a boto3 ``apigatewaymanagementapi`` client."""
+    """The poster's side of the layer's ``ConnectionsApi`` over a boto3
+    ``apigatewaymanagementapi`` client."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def post(self, connection_id: str, data: bytes) -> PostReply:
+    def post_once(self, connection_id: str, data: bytes) -> PostReply:
         """One ``post_to_connection``, its outcome as the HTTP status."""
         try:
             self._client.post_to_connection(ConnectionId=connection_id, Data=data)
@@ -121,24 +125,51 @@ class Boto3ConnectionsApi:
             status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
             return PostReply(status, error.response.get("Error", {}).get("Code"))
         except (ConnectionError, HTTPClientError) as error:
-            raise TransportError(type(error).__name__) from error
+            raise AwsError(NO_ANSWER, 0, type(error).__name__) from error
         return PostReply(200)
+
+    def close(self, connection_id: str) -> bool:
+        """``delete_connection``; ``False`` when the connection was gone."""
+        try:
+            self._client.delete_connection(ConnectionId=connection_id)
+        except ClientError:
+            return False
+        return True
+
+
+@cache
+def boto3_api(workers: int) -> Boto3ConnectionsApi:
+    """A boto3 client for the callback URL, kept per worker count as a container would keep it:
+    no botocore retries (the fan-out retries itself), a pool as large as the workers."""
+    import boto3
+    from botocore.config import Config
+
+    from alexho_invoice_runtime.definitions import Env
+
+    config = Config(
+        max_pool_connections=workers,
+        retries={"mode": "standard", "max_attempts": 0},
+        connect_timeout=2,
+        read_timeout=5,
+    )
+    client = boto3.client(
+        "apigatewaymanagementapi", endpoint_url=os.environ[Env.CALLBACK_URL], config=config
+    )
+    return Boto3ConnectionsApi(client)
 
 
 @contextlib.contextmanager
 def poster(kind: str) -> Iterator[None]:
-    """The handler as deployed (``signed``), or with its transport swapped for boto3."""
+    """The handler as deployed (``signed``), or with its ``@connections`` client swapped for
+    boto3."""
     if kind == SIGNED:
         yield
         return
-    from alexho_invoice_runtime import aws_clients
+    from alexho_invoice_runtime.aws import clients
+    from alexho_invoice_runtime.definitions import Env
 
-    def boto3_api(max_connections: int) -> Boto3ConnectionsApi:
-        # No botocore retries, as the fan-out retries itself; a pool as large as the workers.
-        client = aws_clients.management_api(max_pool_connections=max_connections, max_attempts=0)
-        return Boto3ConnectionsApi(client)
-
-    with mock.patch.object(aws_clients, "connections_api", boto3_api):
+    api = boto3_api(int(os.environ[Env.FANOUT_WORKERS]))
+    with mock.patch.object(clients, "connections_api", return_value=api):
         yield
 
 

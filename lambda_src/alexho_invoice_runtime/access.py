@@ -9,8 +9,8 @@ as ``Expired`` or ``Revoked``.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
 
+from alexho_invoice_runtime.aws.connections_api import ConnectionsApi
 from alexho_invoice_runtime.revocations import RevocationReader, is_revoked, keys_for
 
 
@@ -52,10 +52,6 @@ def access_of(
     return Access.LIVE
 
 
-def close_connection(management_client: Any, connection_id: str) -> bool:
+def close_connection(api: ConnectionsApi, connection_id: str) -> bool:
     """``DELETE @connections/{id}``; ``False`` when the connection was already gone."""
-    try:
-        management_client.delete_connection(ConnectionId=connection_id)
-    except management_client.exceptions.GoneException:
-        return False
-    return True
+    return api.close(connection_id)

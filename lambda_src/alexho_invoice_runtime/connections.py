@@ -6,7 +6,8 @@ reports it) and a TTL (epoch seconds) after API Gateway's 2-hour limit plus slac
 connections whose ``$disconnect`` never ran disappear on their own. ``refresh`` replaces the
 token times with those of a newer token of the same identity.
 
-``table`` is a boto3 DynamoDB ``Table`` resource (see :mod:`alexho_invoice_runtime.aws_clients`).
+``table`` is the connections table through the AWS layer
+(:class:`~alexho_invoice_runtime.aws.dynamodb.TableApi`, see :mod:`alexho_invoice_runtime.aws`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from alexho_invoice_runtime.auth.identity import Identity
+from alexho_invoice_runtime.aws.dynamodb import TableApi
+from alexho_invoice_runtime.aws.errors import AwsError
 from alexho_invoice_runtime.definitions import (
     AUDIENCE,
     CONNECTED_AT,
@@ -82,7 +85,7 @@ class Connection:
 class ConnectionStore:
     """Put, get and delete connection rows."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: TableApi) -> None:
         self._table = table
 
     def put(
@@ -103,36 +106,30 @@ class ConnectionStore:
             token_expires_at=token_expires_at,
             token_issued_at=token_issued_at,
         )
-        self._table.put_item(Item=connection.to_item())
+        self._table.put(connection.to_item())
         return connection
 
     def refresh(self, connection_id: str, *, token_issued_at: int, token_expires_at: int) -> bool:
         """Record a newer token's times on an existing row; ``False`` when the row is gone."""
-        client = self._table.meta.client
         try:
-            self._table.update_item(
-                Key={CONNECTION_ID: connection_id},
-                UpdateExpression="SET #exp = :exp, #iat = :iat",
-                ConditionExpression="attribute_exists(#id)",
-                ExpressionAttributeNames={
-                    "#exp": TOKEN_EXPIRES_AT,
-                    "#iat": TOKEN_ISSUED_AT,
-                    "#id": CONNECTION_ID,
-                },
-                ExpressionAttributeValues={":exp": token_expires_at, ":iat": token_issued_at},
+            self._table.update(
+                {CONNECTION_ID: connection_id},
+                "SET #exp = :exp, #iat = :iat",
+                condition="attribute_exists(#id)",
+                names={"#exp": TOKEN_EXPIRES_AT, "#iat": TOKEN_ISSUED_AT, "#id": CONNECTION_ID},
+                values={":exp": token_expires_at, ":iat": token_issued_at},
             )
-        except client.exceptions.ConditionalCheckFailedException:
-            return False
+        except AwsError as error:
+            if error.conditional_check_failed:
+                return False
+            raise
         return True
 
     def get(self, connection_id: str) -> Connection | None:
         """The row of ``connection_id``, or ``None`` if there is none."""
-        item = self._table.get_item(Key={CONNECTION_ID: connection_id}).get("Item")
+        item = self._table.get({CONNECTION_ID: connection_id})
         return None if item is None else Connection.from_item(item)
 
     def delete(self, connection_id: str) -> bool:
         """Delete the row of ``connection_id``; idempotent. Returns whether a row was there."""
-        response = self._table.delete_item(
-            Key={CONNECTION_ID: connection_id}, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._table.delete({CONNECTION_ID: connection_id}) is not None

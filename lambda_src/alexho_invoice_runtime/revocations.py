@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final
+from typing import Any
 
+from alexho_invoice_runtime.aws.dynamodb import TableApi
 from alexho_invoice_runtime.definitions import (
     CUSTOMER,
     REVOCATION_CUSTOMER_PREFIX,
@@ -25,10 +26,6 @@ from alexho_invoice_runtime.definitions import (
 
 #: Reads ``revokedAt`` of revocation keys (e.g. :meth:`RevocationLookup.revoked_at`).
 RevocationReader = Callable[[Iterable[str]], Mapping[str, int]]
-#: ``BatchGetItem`` reads at most 100 keys per request.
-BATCH_GET_LIMIT: Final = 100
-#: Rounds of ``UnprocessedKeys`` retried before giving up (then the read fails loudly).
-MAX_UNPROCESSED_ROUNDS: Final = 5
 
 
 def customer_key(customer_id: str) -> str:
@@ -64,39 +61,20 @@ def revocation_item(key: str, revoked_at: int) -> dict[str, Any]:
 
 
 class RevocationLookup:
-    """Reads revocations by key. ``client`` converts values to and from Python and is
-    thread-safe: the client of a DynamoDB resource (``dynamodb().meta.client``) or, in the
-    authorizer, :class:`~alexho_invoice_runtime.signed_dynamodb.SignedDynamoDb`."""
+    """Reads revocations by key from the revocations table (thread-safe)."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
-        self._client = client
-        self._table_name = table_name
+    def __init__(self, table: TableApi) -> None:
+        self._table = table
 
     def revoked_at(self, keys: Iterable[str]) -> dict[str, int]:
-        """``revokedAt`` of each of ``keys`` that has a revocation; DynamoDB errors propagate."""
-        pending = list(dict.fromkeys(keys))
-        found: dict[str, int] = {}
-        for start in range(0, len(pending), BATCH_GET_LIMIT):
-            request: dict[str, Any] = {
-                self._table_name: {
-                    "Keys": [
-                        {REVOCATION_KEY: key} for key in pending[start : start + BATCH_GET_LIMIT]
-                    ],
-                    "ConsistentRead": True,
-                    "ProjectionExpression": "#key, #at",
-                    "ExpressionAttributeNames": {"#key": REVOCATION_KEY, "#at": REVOKED_AT},
-                }
-            }
-            for _ in range(MAX_UNPROCESSED_ROUNDS):
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table_name, []):
-                    found[str(item[REVOCATION_KEY])] = int(item[REVOKED_AT])
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            else:
-                raise RuntimeError("revocations could not be read (keys left unprocessed)")
-        return found
+        """``revokedAt`` of each of ``keys`` that has a revocation (one strongly consistent
+        ``BatchGetItem`` per 100 keys); an ``AwsError`` propagates."""
+        items = self._table.batch_get(
+            [{REVOCATION_KEY: key} for key in dict.fromkeys(keys)],
+            consistent=True,
+            projection=[REVOCATION_KEY, REVOKED_AT],
+        )
+        return {str(item[REVOCATION_KEY]): int(item[REVOKED_AT]) for item in items}
 
 
 class MemoizedRevocations:

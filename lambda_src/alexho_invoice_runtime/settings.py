@@ -8,7 +8,12 @@ log says why). Callers choose the exception class, so that a module's own config
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from typing import Final
+
+#: An optional minus sign and decimal digits: no ``+``, spaces inside or ``_`` separators.
+_INTEGER: Final = re.compile(r"-?[0-9]+")
 
 
 class SettingError(ValueError):
@@ -37,12 +42,9 @@ def integer(
     text = (os.environ if environ is None else environ).get(name, "").strip()
     if not text:
         return default
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise error(
-            f"{name} must be a whole number from {low} to {high}, not {text[:32]!r}"
-        ) from None
+    if _INTEGER.fullmatch(text) is None:
+        raise error(f"{name} must be a whole number from {low} to {high}, not {text[:32]!r}")
+    value = int(text)
     if not low <= value <= high:
         raise error(f"{name} must be a whole number from {low} to {high}, not {value}")
     return value

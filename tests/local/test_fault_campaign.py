@@ -35,7 +35,7 @@ from alexho_invoice_local.settings import StackSettings
 from alexho_invoice_local.stack import LocalStack
 from alexho_invoice_local.tokens import LocalTokens
 from alexho_invoice_publisher import InvoiceEventPublisher
-from alexho_invoice_runtime.aws_http import READ_TIMEOUT_SECONDS
+from alexho_invoice_runtime.aws.transport import TIMEOUT_SECONDS as READ_TIMEOUT_SECONDS
 from alexho_invoice_runtime.contract import EventType, audiences_for_event, build_event
 from alexho_invoice_runtime.definitions import ADMIN_AUDIENCE, Env
 from alexho_invoice_runtime.fanout.settings import DEFAULT_MAX_ATTEMPTS

@@ -25,6 +25,8 @@ from alexho_invoice_publisher import ConnectTokenMinter, EventType, InvoiceEvent
 from alexho_invoice_runtime import aws_clients
 from alexho_invoice_runtime.auth import verifier
 from alexho_invoice_runtime.auth.identity import Identity
+from alexho_invoice_runtime.aws import clients
+from alexho_invoice_runtime.aws.environment import DYNAMODB, SECRETS_MANAGER
 from alexho_invoice_runtime.connections import ConnectionStore
 from alexho_invoice_runtime.definitions import (
     ADMIN,
@@ -36,7 +38,6 @@ from alexho_invoice_runtime.definitions import (
     revocations_table_definition,
 )
 from alexho_invoice_runtime.handlers import authorizer, send_invoice_update
-from alexho_invoice_runtime.signed_dynamodb import ENDPOINT_URL_DYNAMODB
 from tests.publisher.conftest import SnsTopic, create_sns_topic
 from tests.runtime.events import authorizer_event, browser_protocol_header
 from tests.runtime.fake_management_api import ManagementApiServer, ManagementEndpoint
@@ -79,7 +80,8 @@ def runtime(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[R
     """moto with topic, tables and secret, a loopback Management API, ``Env`` variables
     pointing at them (the authorizer's signed DynamoDB reads at moto's server)."""
     for name, value in {
-        ENDPOINT_URL_DYNAMODB: moto_server_url,
+        DYNAMODB.endpoint_variable: moto_server_url,
+        SECRETS_MANAGER.endpoint_variable: moto_server_url,
         Env.CONNECTIONS_TABLE: CONNECTIONS_TABLE,
         Env.EVENT_LOG_TABLE: EVENT_LOG_TABLE,
         Env.REVOCATIONS_TABLE: REVOCATIONS_TABLE,
@@ -101,7 +103,7 @@ def runtime(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[R
         secrets.create_secret(Name=SECRET_NAME, SecretString=SIGNING_KEY)
         yield Runtime(
             topic=create_sns_topic(),
-            connections=ConnectionStore(boto3.resource("dynamodb").Table(CONNECTIONS_TABLE)),
+            connections=ConnectionStore(clients.table(CONNECTIONS_TABLE)),
             secrets=secrets,
             management=management,
         )

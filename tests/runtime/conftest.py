@@ -21,6 +21,7 @@ from moto import mock_aws
 
 from alexho_invoice_runtime import aws_clients
 from alexho_invoice_runtime.auth import verifier
+from alexho_invoice_runtime.aws.environment import DYNAMODB, SECRETS_MANAGER
 from alexho_invoice_runtime.definitions import (
     AUTH_MODE_HS256,
     CONNECTION_EXPIRES_AT,
@@ -31,7 +32,6 @@ from alexho_invoice_runtime.definitions import (
     event_log_table_definition,
     revocations_table_definition,
 )
-from alexho_invoice_runtime.signed_dynamodb import ENDPOINT_URL_DYNAMODB
 from tests.runtime.fake_management_api import ManagementApiServer, ManagementEndpoint
 from tests.runtime.log_capture import captured_logs as capture_logs
 from tests.runtime.token_factory import HS256_SECRET
@@ -55,8 +55,9 @@ class AwsTables:
 @pytest.fixture
 def aws(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTables]:
     """moto for the test's duration, the tables created, ``Env`` variables pointing at them
-    (and DynamoDB calls that bypass boto3 at moto's server)."""
-    monkeypatch.setenv(ENDPOINT_URL_DYNAMODB, moto_server_url)
+    (and the runtime's AWS layer at moto's server, which serves the same backends)."""
+    monkeypatch.setenv(DYNAMODB.endpoint_variable, moto_server_url)
+    monkeypatch.setenv(SECRETS_MANAGER.endpoint_variable, moto_server_url)
     monkeypatch.setenv(Env.CONNECTIONS_TABLE, CONNECTIONS_TABLE_NAME)
     monkeypatch.setenv(Env.EVENT_LOG_TABLE, EVENT_LOG_TABLE_NAME)
     monkeypatch.setenv(Env.REVOCATIONS_TABLE, REVOCATIONS_TABLE_NAME)

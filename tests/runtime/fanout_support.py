@@ -10,11 +10,11 @@ from typing import Any
 
 from alexho_invoice_runtime import aws_clients
 from alexho_invoice_runtime.auth.identity import Identity
+from alexho_invoice_runtime.aws.dynamodb import DynamoDb
 from alexho_invoice_runtime.connections import Connection, expires_at
 from alexho_invoice_runtime.contract import InvoiceEvent, build_event, encode_event
 from alexho_invoice_runtime.definitions import ADMIN, CUSTOMER
 from alexho_invoice_runtime.handlers import send_invoice_update
-from alexho_invoice_runtime.signed_dynamodb import SignedDynamoDb
 from tests.runtime.events import new_connection_id, sns_event
 
 
@@ -82,23 +82,23 @@ def invoke(*messages: InvoiceEvent | str) -> dict[str, int]:
 @contextmanager
 def recorded_dynamodb_operations() -> Iterator[list[str]]:
     """Names of the requests the handler makes to DynamoDB, in order, through boto3 (a botocore
-    event hook) and through its signed reads (a wrapper of ``SignedDynamoDb.call``). Both only
-    watch: the requests still go to moto."""
+    event hook) and through the AWS layer (a wrapper of ``DynamoDb.call``). Both only watch: the
+    requests still go to moto."""
     names: list[str] = []
     events = aws_clients.dynamodb().meta.client.meta.events
-    signed_call = SignedDynamoDb.call
+    layer_call = DynamoDb.call
 
     def record(model: Any, **_: Any) -> None:
         names.append(model.name)
 
-    def record_signed(self: SignedDynamoDb, operation: str, params: Any) -> dict[str, Any]:
+    def record_layer(self: DynamoDb, operation: str, params: Any) -> dict[str, Any]:
         names.append(operation)
-        return signed_call(self, operation, params)
+        return layer_call(self, operation, params)
 
     events.register("before-call.dynamodb", record)
-    SignedDynamoDb.call = record_signed  # type: ignore[method-assign]
+    DynamoDb.call = record_layer  # type: ignore[method-assign]
     try:
         yield names
     finally:
-        SignedDynamoDb.call = signed_call  # type: ignore[method-assign]
+        DynamoDb.call = layer_call  # type: ignore[method-assign]
         events.unregister("before-call.dynamodb", record)

@@ -6,11 +6,18 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class _Server(ThreadingHTTPServer):
+    """``ThreadingHTTPServer`` with a listen backlog that takes a fan-out's burst of new
+    connections (the default of 5 resets some of them on a busy machine)."""
+
+    request_queue_size = 128
+
+
 class LoopbackHTTPServer:
     """Serves ``handler_class`` on a free loopback port while used as a context manager."""
 
     def __init__(self, handler_class: type[BaseHTTPRequestHandler]) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+        self._server = _Server(("127.0.0.1", 0), handler_class)
         self._server.daemon_threads = True
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host!s}:{port}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from alexho_invoice_runtime.aws.connections_api import HttpConnectionsApi, signing_region
-from alexho_invoice_runtime.aws.errors import AwsError
+from alexho_invoice_runtime.aws.errors import NO_ANSWER, AwsError
 from alexho_invoice_runtime.aws.retry import DEFAULT_POLICY
 from tests.runtime.fake_management_api import ManagementEndpoint
 
@@ -95,15 +95,15 @@ def test_the_signing_region_is_the_apis_own() -> None:
     assert signing_region("http://127.0.0.1:1/local") == "eu-west-1"
 
 
-def test_a_post_after_the_server_closed_the_idle_connection_still_arrives(
+def test_a_post_that_gets_no_answer_is_not_sent_again_by_the_transport(
     management_endpoint: ManagementEndpoint,
 ) -> None:
-    # GIVEN a connection used once, then dropped by the server on the next request
-    poster = api(management_endpoint)
-    assert poster.post_once("c-1", b"1").status == 200
-    management_endpoint.drop["c-2"] = 1
-    # WHEN posting again: the dropped reused connection is replaced once
-    reply = poster.post_once("c-2", b"2")
-    # THEN the post arrives on a fresh connection
-    assert reply.status == 200
-    assert management_endpoint.posts == [("c-1", b"1"), ("c-2", b"2")]
+    # GIVEN a connection whose post is read by the server and then left unanswered
+    management_endpoint.drop["c-1"] = 1
+    # WHEN posting once
+    with pytest.raises(AwsError) as raised:
+        api(management_endpoint).post_once("c-1", b"1")
+    # THEN no answer is an error, and the post was not repeated behind the caller's back
+    assert (raised.value.code, raised.value.status) == (NO_ANSWER, 0)
+    assert management_endpoint.drop == {"c-1": 0}
+    assert management_endpoint.posts == []

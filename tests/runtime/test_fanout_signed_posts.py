@@ -7,23 +7,19 @@ signature as AWS does; nothing between the poster and the socket is replaced.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from itertools import count
-from typing import Any
 
 import pytest
-from botocore.credentials import Credentials, RefreshableCredentials
 
-from alexho_invoice_runtime import aws_clients, aws_http
+from alexho_invoice_runtime.aws import clients
+from alexho_invoice_runtime.aws.connections_api import ConnectionsApi
 from alexho_invoice_runtime.fanout.poster import (
     ConnectionPoster,
     Outcome,
     PostResult,
     RetryPolicy,
 )
-from alexho_invoice_runtime.fanout.signed_transport import SignedConnectionsApi
 from tests.runtime.fake_management_api import ManagementEndpoint
 
-REGION = "eu-west-1"
 DATA = b'{"type":"event"}'
 
 
@@ -31,7 +27,7 @@ class Posting:
     """A :class:`ConnectionPoster` over the container's signed transport, with its pauses and
     removed rows recorded (the pauses are not slept)."""
 
-    def __init__(self, api: SignedConnectionsApi, max_attempts: int = 5) -> None:
+    def __init__(self, api: ConnectionsApi, max_attempts: int = 5) -> None:
         self.retry = RetryPolicy(max_attempts, base_seconds=0.01, cap_seconds=0.02)
         self.pauses: list[float] = []
         self.removed: list[str] = []
@@ -43,8 +39,8 @@ class Posting:
 
 @pytest.fixture
 def posting(management_endpoint: ManagementEndpoint) -> Posting:
-    """Posting as the fan-out does: :func:`aws_clients.connections_api`, session credentials."""
-    return Posting(aws_clients.connections_api(max_connections=4))
+    """Posting as the fan-out does: the layer's ``@connections`` client, env credentials."""
+    return Posting(clients.connections_api())
 
 
 def test_2xx_is_delivered_to_the_escaped_connection_id(
@@ -90,7 +86,7 @@ def test_a_persistent_5xx_is_retried_with_bounded_jittered_pauses_then_failed(
     management_endpoint: ManagementEndpoint,
 ) -> None:
     # GIVEN a connection answered 503 on every post, four attempts allowed
-    posting = Posting(aws_clients.connections_api(max_connections=4), max_attempts=4)
+    posting = Posting(clients.connections_api(), max_attempts=4)
     management_endpoint.failing["c1"] = 503
     # WHEN posting to it
     result = posting.post("c1")
@@ -116,19 +112,16 @@ def test_403_and_other_4xx_fail_at_once_under_their_code(
     assert posting.pauses == []
 
 
-def test_a_rejected_signature_is_a_403_failure(management_endpoint: ManagementEndpoint) -> None:
-    # GIVEN credentials the Management API does not know
-    api = SignedConnectionsApi(
-        management_endpoint.url,
-        credentials=Credentials("AKIDUNKNOWN", "not-the-secret"),
-        region=REGION,
-        pool=aws_http.http_pool(management_endpoint.url, 1),
-        user_agent="test",
-    )
-    # WHEN posting with them
-    result = Posting(api).post("c1")
+def test_a_rejected_signature_is_a_403_failure(
+    management_endpoint: ManagementEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a secret key that is not the one the Management API holds for the access key
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    management_endpoint.secret_keys["testing"] = "testing"
+    # WHEN posting with it
+    result = Posting(clients.connections_api()).post("c1")
     # THEN the post failed under the API's code and nothing was delivered
-    assert result == PostResult(Outcome.FAILED, 0, "UnrecognizedClientException")
+    assert result == PostResult(Outcome.FAILED, 0, "InvalidSignatureException")
     assert management_endpoint.posts == []
 
 
@@ -146,49 +139,42 @@ def test_a_dropped_connection_is_retried_once(
     assert management_endpoint.posts == [("c1", DATA)]
 
 
-def test_credentials_refreshed_between_posts_sign_the_next_post(
-    management_endpoint: ManagementEndpoint,
+def test_credentials_renewed_between_posts_sign_the_next_post(
+    posting: Posting, management_endpoint: ManagementEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN refreshable credentials (as a Lambda role's) that are renewed before every post
-    generation = count()
-
-    def renewed() -> dict[str, Any]:
-        key = f"ASIAGENERATION{next(generation)}"
+    # GIVEN credentials that are renewed (new key, secret and session token) before each post
+    results = []
+    for generation in (1, 2):
+        key = f"ASIAGENERATION{generation}"
         management_endpoint.secret_keys[key] = f"secret-{key}"
-        expiry = datetime.now(UTC) + timedelta(minutes=5)  # inside botocore's refresh window
-        return {
-            "access_key": key,
-            "secret_key": f"secret-{key}",
-            "token": f"token-{key}",
-            "expiry_time": expiry.isoformat(),
-        }
-
-    credentials = RefreshableCredentials.create_from_metadata(renewed(), renewed, "test-role")
-    api = SignedConnectionsApi(
-        management_endpoint.url,
-        credentials=credentials,
-        region=REGION,
-        pool=aws_http.http_pool(management_endpoint.url, 1),
-        user_agent="test",
-    )
-    # WHEN posting twice
-    results = [Posting(api).post("c1"), Posting(api).post("c2")]
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", key)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", f"secret-{key}")
+        monkeypatch.setenv("AWS_SESSION_TOKEN", f"token-{key}")
+        # WHEN posting
+        results.append(posting.post(f"c{generation}"))
     # THEN each post was signed, validly, by the credentials current at its time
     assert [r.outcome for r in results] == [Outcome.DELIVERED, Outcome.DELIVERED]
     assert management_endpoint.signed_by == ["ASIAGENERATION1", "ASIAGENERATION2"]
+
+
+class _Clock(datetime):
+    """``datetime`` whose ``now`` is :attr:`at` (the signer's clock in this test)."""
+
+    at = datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+    @classmethod
+    def now(cls, tz: object = None) -> _Clock:
+        return cls.fromtimestamp(cls.at.timestamp(), UTC)
 
 
 def test_posts_signed_on_different_days_are_each_valid(
     posting: Posting, management_endpoint: ManagementEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN a post signed on one day (the signing key is derived once per day)
-    first_day = datetime(2026, 12, 31, 23, 59, 59)
-    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: first_day)
+    monkeypatch.setattr("alexho_invoice_runtime.aws.sigv4.datetime", _Clock)
     before_midnight = posting.post("c1")
     # WHEN the next one is signed a second later, on the next day
-    monkeypatch.setattr(
-        "botocore.auth.get_current_datetime", lambda: first_day + timedelta(seconds=1)
-    )
+    monkeypatch.setattr(_Clock, "at", _Clock.at + timedelta(seconds=1))
     after_midnight = posting.post("c2")
     # THEN the API verified both signatures, each with its own day's key
     assert [before_midnight.outcome, after_midnight.outcome] == [Outcome.DELIVERED] * 2

@@ -94,6 +94,9 @@ def test_tokens_of_a_revoked_customer_issued_before_the_revocation_are_denied(
 
 
 def test_a_revoked_subject_is_denied_whatever_its_user_type(aws: AwsTables) -> None:
-    aws.revocations.put_item(Item=revocation_item(subject_key("admin-9"), int(time.time())))
+    # Revoked a few seconds ahead: the token minted below, in a later second maybe, is still
+    # issued "at or before" the revocation.
+    revoked_at = int(time.time()) + 5
+    aws.revocations.put_item(Item=revocation_item(subject_key("admin-9"), revoked_at))
     assert effect(authorize(hs256(claims("ADMIN", None, sub="admin-9")))) == "Deny"
     assert effect(authorize(hs256(claims("ADMIN", None, sub="admin-10")))) == "Allow"

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from alexho_invoice_runtime import settings
 from alexho_invoice_runtime.definitions import (
     AUTH_MODE_HS256,
     AUTH_MODE_JWKS,
@@ -34,20 +35,18 @@ class AuthConfigError(RuntimeError):
     """The authorizer is misconfigured (a deployment error: the request fails with 500)."""
 
 
-def _seconds(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise AuthConfigError(f"{name} must be a whole number of seconds from {low} to {high}")
-    return int(text)
-
-
 def leeway_seconds_from_env(environ: Mapping[str, str] | None = None) -> int:
     """``AUTH_LEEWAY_SECONDS`` (default :data:`LEEWAY_SECONDS`): also how long after its
     token's ``exp`` a connection may still receive events."""
     env = os.environ if environ is None else environ
-    return _seconds(env, Env.AUTH_LEEWAY, LEEWAY_SECONDS, 0, MAX_TOKEN_LEEWAY_SECONDS)
+    return settings.integer(
+        Env.AUTH_LEEWAY,
+        default=LEEWAY_SECONDS,
+        low=0,
+        high=MAX_TOKEN_LEEWAY_SECONDS,
+        environ=env,
+        error=AuthConfigError,
+    )
 
 
 @dataclass(frozen=True)
@@ -100,12 +99,13 @@ class AuthConfig:
             claim_user_type=get(Env.CLAIM_USER_TYPE) or DEFAULT_CLAIM_USER_TYPE,
             claim_customer_id=get(Env.CLAIM_CUSTOMER_ID) or DEFAULT_CLAIM_CUSTOMER_ID,
             leeway_seconds=leeway_seconds_from_env(env),
-            max_token_lifetime_seconds=_seconds(
-                env,
+            max_token_lifetime_seconds=settings.integer(
                 Env.AUTH_MAX_TOKEN_LIFETIME,
-                DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
-                1,
-                MAX_TOKEN_LIFETIME_LIMIT_SECONDS,
+                default=DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+                low=1,
+                high=MAX_TOKEN_LIFETIME_LIMIT_SECONDS,
+                environ=env,
+                error=AuthConfigError,
             ),
             revocations_table=get(Env.REVOCATIONS_TABLE),
         )

@@ -14,6 +14,8 @@ from typing import Final
 import jwt
 
 from alexho_invoice_runtime.auth.config import AuthConfigError
+from alexho_invoice_runtime.aws import clients
+from alexho_invoice_runtime.aws.errors import AwsError
 
 SECRET_MAX_AGE_SECONDS: Final = 15 * 60
 #: RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
@@ -44,15 +46,12 @@ class SecretKey:
         return self._key
 
     def _fetch(self) -> bytes:
-        # boto3 only in HS256 mode, and only when the key is first needed.
-        from alexho_invoice_runtime import aws_clients
-
-        client = aws_clients.secretsmanager()
         try:
-            secret = client.get_secret_value(SecretId=self._secret_id).get("SecretString")
-        except client.exceptions.ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "unknown")
-            raise KeySourceUnavailableError(f"cannot read the signing secret ({code})") from None
+            secret = clients.secrets().secret_string(self._secret_id)
+        except AwsError as error:
+            raise KeySourceUnavailableError(
+                f"cannot read the signing secret ({error.code})"
+            ) from None
         if not isinstance(secret, str):
             raise AuthConfigError("the signing secret has no SecretString")
         key = secret.encode()

@@ -22,8 +22,14 @@ import jwt
 from alexho_invoice_runtime.auth.config import AuthConfig
 from alexho_invoice_runtime.auth.identity import Identity, InvalidIdentityError
 from alexho_invoice_runtime.auth.keys import JwksKeys, SecretKey
+from alexho_invoice_runtime.aws import clients
 from alexho_invoice_runtime.definitions import AUTH_MODE_HS256
-from alexho_invoice_runtime.revocations import RevocationReader, is_revoked, keys_for
+from alexho_invoice_runtime.revocations import (
+    RevocationLookup,
+    RevocationReader,
+    is_revoked,
+    keys_for,
+)
 
 #: Longer tokens are refused before any parsing.
 MAX_TOKEN_LENGTH: Final = 8192
@@ -139,12 +145,7 @@ def build_verifier(config: AuthConfig) -> TokenVerifier:
     (nothing is fetched yet)."""
     revocations: RevocationReader | None = None
     if config.revocations_table:
-        # Signed JSON calls, not a boto3 client: in JWKS mode the authorizer imports no boto3.
-        from alexho_invoice_runtime.revocations import RevocationLookup
-        from alexho_invoice_runtime.signed_dynamodb import signed_dynamodb
-
-        lookup = RevocationLookup(signed_dynamodb(), config.revocations_table)
-        revocations = lookup.revoked_at
+        revocations = RevocationLookup(clients.table(config.revocations_table)).revoked_at
     if config.mode == AUTH_MODE_HS256:
         assert config.secret_id is not None
         secret = SecretKey(config.secret_id)

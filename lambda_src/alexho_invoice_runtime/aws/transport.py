@@ -2,10 +2,11 @@
 
 Each thread that calls an :class:`Endpoint` gets its own persistent connection to it, so the
 fan-out's posting threads never wait for one another's connection and a warm container reuses
-its connections across invocations. A reused connection that the server closed while idle
-(``http.client.RemoteDisconnected`` and its kin) is replaced and the request sent again, once,
-on a new one. HTTPS uses the default ``ssl`` context (the system's CA certificates, or
-``AWS_CA_BUNDLE``).
+its connections across invocations. A connection idle for longer than ``max_idle_seconds`` (a
+frozen Lambda container's, say) is closed and replaced before a request rather than reused, as
+servers close idle keep-alive connections on their side; a request is never sent twice here (a
+request that got no answer may have been acted on: retrying is the caller's decision). HTTPS
+uses the default ``ssl`` context (the system's CA certificates, or ``AWS_CA_BUNDLE``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import http.client
 import os
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -24,10 +26,10 @@ from alexho_invoice_runtime.aws.sigv4 import sign
 
 #: Seconds to connect and, then, to wait for each read of an answer.
 TIMEOUT_SECONDS: Final = 5.0
+#: Longest idle time after which a kept connection is still reused.
+MAX_IDLE_SECONDS: Final = 15.0
 USER_AGENT: Final = "alexho-invoice-realtime (stdlib http.client, SigV4)"
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
-#: Errors of a reused connection that the server had closed before the request.
-_STALE: Final = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,14 @@ class Endpoint:
     """One AWS endpoint (``base_url``, possibly with a path such as an API stage), signing for
     ``service`` in ``region``. Thread-safe."""
 
-    def __init__(self, base_url: str, *, service: str, region: str) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        service: str,
+        region: str,
+        max_idle_seconds: float = MAX_IDLE_SECONDS,
+    ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
             raise AwsConfigError(f"not an http(s) URL: {base_url!r}")
@@ -59,6 +68,7 @@ class Endpoint:
         self.url = f"{parts.scheme}://{self._host}{self.base_path}"
         self._service = service
         self._region = region
+        self._max_idle = max_idle_seconds
         self._local = threading.local()
         self._all: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
@@ -82,22 +92,14 @@ class Endpoint:
         all_headers = {**to_sign, **signed, "User-Agent": USER_AGENT}
         if body or method in ("POST", "PUT"):
             all_headers["Content-Length"] = str(len(body))
-        connection, reused = self._connection()
+        connection = self._connection()
         try:
-            return self._send(connection, method, full_path, body, all_headers)
-        except _STALE:
-            self._drop(connection)
-            if not reused:
-                raise AwsError(NO_ANSWER, 0, "connection closed") from None
+            reply = self._send(connection, method, full_path, body, all_headers)
         except (OSError, http.client.HTTPException) as error:
             self._drop(connection)
             raise AwsError(NO_ANSWER, 0, type(error).__name__) from None
-        connection, _ = self._connection()
-        try:
-            return self._send(connection, method, full_path, body, all_headers)
-        except (OSError, http.client.HTTPException) as error:
-            self._drop(connection)
-            raise AwsError(NO_ANSWER, 0, type(error).__name__) from None
+        self._local.used_at = time.monotonic()
+        return reply
 
     @staticmethod
     def _send(
@@ -115,11 +117,13 @@ class Endpoint:
             connection.close()
         return Reply(response.status, answer_headers, data)
 
-    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
-        """This thread's connection, and whether it has been used before."""
+    def _connection(self) -> http.client.HTTPConnection:
+        """This thread's connection; a new one after :attr:`max_idle_seconds` of idleness."""
         connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
         if connection is not None:
-            return connection, True
+            if time.monotonic() - getattr(self._local, "used_at", 0.0) <= self._max_idle:
+                return connection
+            self._drop(connection)
         if self._https:
             import ssl
 
@@ -134,7 +138,7 @@ class Endpoint:
         self._local.connection = connection
         with self._lock:
             self._all.append(connection)
-        return connection, False
+        return connection
 
     def _drop(self, connection: http.client.HTTPConnection) -> None:
         connection.close()

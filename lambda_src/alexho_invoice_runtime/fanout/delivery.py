@@ -9,14 +9,12 @@ Recording comes first and is idempotent on the event id, so a redelivered event 
 SNS duplicate) keeps its cursor and is posted again under the same id: delivery is
 at-least-once and clients de-duplicate by ``id``. Recipients stream from the ``Query`` pages
 (fetched and screened ahead in a background thread) into the posting loops; a failed read
-raises, a failed post is only counted. The per-event reads (recipients, revocations) go through
-:mod:`~alexho_invoice_runtime.signed_dynamodb`; the writes (the event log, a gone row) through
-boto3.
+raises, a failed post is only counted. Every AWS call goes through
+:mod:`alexho_invoice_runtime.aws`.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -25,11 +23,11 @@ from functools import cache
 from itertools import chain
 from typing import Any, Final
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from alexho_invoice_runtime import aws_clients
 from alexho_invoice_runtime.access import close_connection
 from alexho_invoice_runtime.auth.config import leeway_seconds_from_env
+from alexho_invoice_runtime.aws import clients
+from alexho_invoice_runtime.aws.errors import AwsError
 from alexho_invoice_runtime.connections import ConnectionStore
 from alexho_invoice_runtime.contract import (
     InvoiceEvent,
@@ -51,7 +49,6 @@ from alexho_invoice_runtime.fanout.screening import RecipientScreen
 from alexho_invoice_runtime.fanout.settings import BACKOFF_CAP_SECONDS, FanoutSettings
 from alexho_invoice_runtime.observability import get_logger
 from alexho_invoice_runtime.revocations import MemoizedRevocations, RevocationLookup
-from alexho_invoice_runtime.signed_dynamodb import signed_dynamodb
 
 #: ``Query`` pages fetched ahead of the one being posted.
 PAGES_AHEAD: Final = 2
@@ -181,44 +178,35 @@ def posting_pool(workers: int) -> ThreadPoolExecutor:
 
 
 def event_delivery(settings: FanoutSettings) -> EventDelivery:
-    """An :class:`EventDelivery` over this container's AWS clients (see :mod:`aws_clients`).
-
-    Posts are signed and sent by :func:`aws_clients.connections_api` on an HTTP connection
-    pool as large as the thread pool; :class:`ConnectionPoster` retries what is transient.
+    """An :class:`EventDelivery` over this container's AWS clients (:mod:`aws.clients
+    <alexho_invoice_runtime.aws.clients>`): each posting thread keeps its own keep-alive
+    connection to ``@connections``; :class:`ConnectionPoster` retries what is transient.
     """
-    connections_table = aws_clients.connections_table()
-    reads = signed_dynamodb()
+    connections_table = clients.connections_table()
     store = ConnectionStore(connections_table)
-    # boto3 resources are not thread-safe: posting threads delete gone rows one at a time.
-    store_lock = threading.Lock()
-
-    def remove_connection(connection_id: str) -> None:
-        with store_lock:
-            store.delete(connection_id)
+    api = clients.connections_api()
 
     def close(connection_id: str) -> None:
-        # The boto3 Management API client is created on the first close only (it is cached per
-        # container): most invocations close nothing, and posting uses the signed transport.
         try:
-            close_connection(aws_clients.management_api(max_attempts=0), connection_id)
-            remove_connection(connection_id)
-        except (BotoCoreError, ClientError) as error:
+            close_connection(api, connection_id)
+            store.delete(connection_id)
+        except AwsError as error:
             # Not posted to either way; the next event (or the row's TTL) tries again.
             _log.warning(
                 "could not close a connection",
-                extra={"connectionId": connection_id, "error": type(error).__name__},
+                extra={"connectionId": connection_id, "error": error.code},
             )
 
-    revocations = RevocationLookup(reads, aws_clients.revocations_table_name())
+    revocations = RevocationLookup(clients.revocations_table())
     leeway_seconds = leeway_seconds_from_env()
     poster = ConnectionPoster(
-        aws_clients.connections_api(max_connections=settings.workers),
-        remove_connection,
+        api,
+        store.delete,
         RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, BACKOFF_CAP_SECONDS),
     )
     return EventDelivery(
         event_log=EventLog(aws_clients.event_log_table(), settings.event_retention_seconds),
-        new_finder=lambda: RecipientFinder(reads, connections_table.name, settings.query_page_size),
+        new_finder=lambda: RecipientFinder(connections_table, settings.query_page_size),
         new_screen=lambda: RecipientScreen(
             MemoizedRevocations(revocations).revoked_at, close, leeway_seconds
         ),

@@ -13,7 +13,6 @@ so ids are consumed as fast as they are posted, with no per-post task, future or
 from __future__ import annotations
 
 import contextvars
-import random
 import threading
 import time
 from collections import Counter
@@ -21,15 +20,23 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, wait
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Final, Protocol
+from typing import Final
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from alexho_invoice_runtime.fanout.signed_transport import PostReply, TransportError
+from alexho_invoice_runtime.aws.connections_api import ConnectionsApi
+from alexho_invoice_runtime.aws.errors import AwsError
+from alexho_invoice_runtime.aws.retry import RETRYABLE_STATUSES, RetryPolicy
 from alexho_invoice_runtime.observability import get_logger
 
-#: Statuses worth another attempt after a pause: throttling and transient server errors.
-RETRYABLE_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+__all__ = [
+    "RETRYABLE_STATUSES",
+    "ConnectionPoster",
+    "Outcome",
+    "PostResult",
+    "PostTally",
+    "RetryPolicy",
+    "post_to_all",
+]
+
 #: The status of a connection that is no longer open.
 GONE_STATUS: Final = 410
 #: Attempts of a post that gets no HTTP answer at all: the first and one retry.
@@ -88,29 +95,6 @@ class PostTally:
             self.retries += result.retries
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded attempts with exponential backoff and full jitter."""
-
-    max_attempts: int
-    base_seconds: float
-    cap_seconds: float
-
-    def delay(self, attempt: int) -> float:
-        """Random pause after failed attempt number ``attempt`` (1-based)."""
-        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1))
-        return random.uniform(0.0, ceiling)  # noqa: S311 - jitter, not cryptography
-
-
-class ConnectionsApi(Protocol):
-    """Sends one post to ``@connections`` (see
-    :class:`~alexho_invoice_runtime.fanout.signed_transport.SignedConnectionsApi`)."""
-
-    def post(self, connection_id: str, data: bytes) -> PostReply:
-        """The answer to one post; raises :class:`TransportError` when there is none."""
-        ...
-
-
 class ConnectionPoster:
     """Posts to one connection through a :class:`ConnectionsApi`, retrying what is transient.
 
@@ -135,8 +119,8 @@ class ConnectionPoster:
         unanswered = 0
         while True:
             try:
-                reply = self._api.post(connection_id, data)
-            except TransportError as error:
+                reply = self._api.post_once(connection_id, data)
+            except AwsError as error:
                 unanswered += 1
                 if unanswered >= NETWORK_ATTEMPTS or attempt >= self._retry.max_attempts:
                     return self._failed(connection_id, attempt, error.code)
@@ -156,11 +140,11 @@ class ConnectionPoster:
     def _remove(self, connection_id: str) -> None:
         try:
             self._remove_connection(connection_id)
-        except (BotoCoreError, ClientError) as error:
+        except AwsError as error:
             # The post is still "gone"; the row's TTL removes it if this delete did not.
             _log.warning(
                 "could not delete a gone connection",
-                extra={"connectionId": connection_id, "error": type(error).__name__},
+                extra={"connectionId": connection_id, "error": error.code},
             )
 
     def _failed(self, connection_id: str, attempts: int, code: str) -> PostResult:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
+from alexho_invoice_runtime.aws.dynamodb import TableApi
 from alexho_invoice_runtime.definitions import (
     ADMIN,
     AUDIENCE,
@@ -21,6 +22,9 @@ from alexho_invoice_runtime.definitions import (
     TOKEN_EXPIRES_AT,
     TOKEN_ISSUED_AT,
 )
+
+#: What fan-out reads of each recipient (all projected into the ``byAudience`` index).
+_RECIPIENT_ATTRIBUTES: Final = (CONNECTION_ID, SUBJECT, TOKEN_ISSUED_AT, TOKEN_EXPIRES_AT)
 
 
 @dataclass(frozen=True)
@@ -61,17 +65,14 @@ class Recipient:
 class RecipientFinder:
     """Pages of connection ids per audience, with counters of the reads they cost.
 
-    ``client`` converts values to and from Python types and is thread-safe: the fan-out's
-    :class:`~alexho_invoice_runtime.signed_dynamodb.SignedDynamoDb`, or the client of a boto3
-    DynamoDB ``Table`` resource (``table.meta.client``). Counters may be read from another
+    ``table`` is the connections table (thread-safe). Counters may be read from another
     thread.
     """
 
-    def __init__(self, client: Any, table_name: str, page_size: int) -> None:
+    def __init__(self, table: TableApi, page_size: int) -> None:
         if page_size < 1:
             raise ValueError("page_size must be positive")
-        self._client = client
-        self._table_name = table_name
+        self._table = table
         self._page_size = page_size
         self._lock = threading.Lock()
         self._queries = 0
@@ -96,50 +97,33 @@ class RecipientFinder:
         propagate (a failed read fails the invocation).
         """
         for audience in audiences:
-            request: dict[str, Any] = {
-                "TableName": self._table_name,
-                "IndexName": AUDIENCE_INDEX,
-                "KeyConditionExpression": "#audience = :audience",
-                "ProjectionExpression": "#id, #sub, #iat, #exp",
-                "ExpressionAttributeNames": {
-                    "#audience": AUDIENCE,
-                    "#id": CONNECTION_ID,
-                    "#sub": SUBJECT,
-                    "#iat": TOKEN_ISSUED_AT,
-                    "#exp": TOKEN_EXPIRES_AT,
-                },
-                "ExpressionAttributeValues": {":audience": audience},
-                "Limit": self._page_size,
-            }
+            start_key: dict[str, Any] | None = None
             while True:
-                page = self._client.query(**request)
+                page = self._table.query(
+                    "#audience = :audience",
+                    names={"#audience": AUDIENCE},
+                    values={":audience": audience},
+                    index=AUDIENCE_INDEX,
+                    projection=_RECIPIENT_ATTRIBUTES,
+                    limit=self._page_size,
+                    start_key=start_key,
+                )
                 with self._lock:
                     self._queries += 1
-                    self._items_read += int(page.get("ScannedCount", 0))
-                recipients = [Recipient.from_item(audience, item) for item in page.get("Items", ())]
+                    self._items_read += page.scanned_count
+                recipients = [Recipient.from_item(audience, item) for item in page.items]
                 if recipients:
                     yield recipients
-                last_key = page.get("LastEvaluatedKey")
-                if not last_key:
+                if page.last_key is None:
                     break
-                request["ExclusiveStartKey"] = last_key
+                start_key = page.last_key
 
     def probe_target(self, connection_id: str) -> list[Recipient]:
         """The connection ``connection_id`` if the table holds it, else ``[]``: a probe goes to
         one registered connection (one ``GetItem``), never to an id nobody authorized."""
-        response = self._client.get_item(
-            TableName=self._table_name,
-            Key={CONNECTION_ID: connection_id},
-            ProjectionExpression="#id, #audience, #sub, #iat, #exp",
-            ExpressionAttributeNames={
-                "#id": CONNECTION_ID,
-                "#audience": AUDIENCE,
-                "#sub": SUBJECT,
-                "#iat": TOKEN_ISSUED_AT,
-                "#exp": TOKEN_EXPIRES_AT,
-            },
+        item = self._table.get(
+            {CONNECTION_ID: connection_id}, projection=(*_RECIPIENT_ATTRIBUTES, AUDIENCE)
         )
-        item = response.get("Item")
         with self._lock:
             self._items_read += int(item is not None)
         if item is None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from alexho_invoice_runtime import settings
 from alexho_invoice_runtime.definitions import DEFAULT_EVENT_RETENTION_SECONDS, Env
 
 DEFAULT_WORKERS: Final = 32
@@ -62,13 +63,6 @@ class FanoutSettings:
 
 
 def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise FanoutSettingError(f"{name} must be an integer, not {text[:32]!r}") from None
-    if not low <= value <= high:
-        raise FanoutSettingError(f"{name} must be between {low} and {high}, not {value}")
-    return value
+    return settings.integer(
+        name, default=default, low=low, high=high, environ=env, error=FanoutSettingError
+    )

@@ -23,7 +23,7 @@ from alexho_invoice_runtime.auth.tokens import (
     extract_token,
 )
 from alexho_invoice_runtime.auth.verifier import InvalidTokenError, default_verifier
-from alexho_invoice_runtime.observability import Metrics, get_logger, set_correlation_id
+from alexho_invoice_runtime.observability import Metrics, get_logger, lambda_invocation
 
 logger = get_logger(__name__)
 
@@ -31,51 +31,45 @@ logger = get_logger(__name__)
 REFUSED_METRIC: Final = "ConnectUnauthorized"
 
 
-def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
+@lambda_invocation()
+def handler(event: Mapping[str, Any], context: object, metrics: Metrics) -> dict[str, Any]:
     """Lambda entry point (API Gateway WebSocket REQUEST authorizer)."""
     request_context = event.get("requestContext")
     request_context = request_context if isinstance(request_context, Mapping) else {}
-    set_correlation_id(request_context.get("requestId"))
     log_fields = {"connectionId": request_context.get("connectionId")}
     method_arn = str(event.get("methodArn", ""))
-    metrics = Metrics()
     try:
-        try:
-            token = extract_token(event)
-        except AmbiguousTokenError as error:
-            return _deny(method_arn, str(error), metrics, log_fields)
-        except MissingSubprotocolError as error:
-            _unauthorized(str(error), metrics, log_fields)
-        if token is None:
-            _unauthorized("no token", metrics, log_fields)
-        try:
-            verified = default_verifier().verify_token(token)
-        except InvalidTokenError as error:
-            return _deny(method_arn, error.reason, metrics, log_fields)
-        except (AuthConfigError, KeySourceUnavailableError) as error:
-            logger.error(
-                "authorizer cannot verify tokens", extra={**log_fields, "error": str(error)}
-            )
-            metrics.add("AuthorizerErrors", 1)
-            raise
-        except Exception as error:
-            # The message of an unexpected error could quote the token: log its type only.
-            logger.error(
-                "token verification failed", extra={**log_fields, "error": type(error).__name__}
-            )
-            metrics.add("AuthorizerErrors", 1)
-            raise
-        identity = verified.identity
-        logger.info(
-            "connection allowed",
-            extra={**log_fields, "sub": identity.sub, "audience": identity.audience},
+        token = extract_token(event)
+    except AmbiguousTokenError as error:
+        return _deny(method_arn, str(error), metrics, log_fields)
+    except MissingSubprotocolError as error:
+        _unauthorized(str(error), metrics, log_fields)
+    if token is None:
+        _unauthorized("no token", metrics, log_fields)
+    try:
+        verified = default_verifier().verify_token(token)
+    except InvalidTokenError as error:
+        return _deny(method_arn, error.reason, metrics, log_fields)
+    except (AuthConfigError, KeySourceUnavailableError) as error:
+        logger.error("authorizer cannot verify tokens", extra={**log_fields, "error": str(error)})
+        metrics.add("AuthorizerErrors", 1)
+        raise
+    except Exception as error:
+        # The message of an unexpected error could quote the token: log its type only.
+        logger.error(
+            "token verification failed", extra={**log_fields, "error": type(error).__name__}
         )
-        metrics.add("ConnectAllowed", 1)
-        return policy.allow(
-            method_arn, identity, issued_at=verified.issued_at, expires_at=verified.expires_at
-        )
-    finally:
-        metrics.flush()
+        metrics.add("AuthorizerErrors", 1)
+        raise
+    identity = verified.identity
+    logger.info(
+        "connection allowed",
+        extra={**log_fields, "sub": identity.sub, "audience": identity.audience},
+    )
+    metrics.add("ConnectAllowed", 1)
+    return policy.allow(
+        method_arn, identity, issued_at=verified.issued_at, expires_at=verified.expires_at
+    )
 
 
 def _unauthorized(reason: str, metrics: Metrics, log_fields: dict[str, Any]) -> NoReturn:

@@ -17,17 +17,17 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from alexho_invoice_runtime import aws_clients
 from alexho_invoice_runtime.auth.identity import (
     Identity,
     InvalidIdentityError,
     token_times_from_authorizer_context,
 )
 from alexho_invoice_runtime.auth.tokens import offers_subprotocol
+from alexho_invoice_runtime.aws import clients
 from alexho_invoice_runtime.connections import ConnectionStore
 from alexho_invoice_runtime.definitions import SUBPROTOCOL
-from alexho_invoice_runtime.handlers.websocket_event import begin_invocation
-from alexho_invoice_runtime.observability import Metrics, get_logger
+from alexho_invoice_runtime.handlers.websocket_event import WebSocketRequest
+from alexho_invoice_runtime.observability import Metrics, get_logger, lambda_invocation
 from alexho_invoice_runtime.revocations import (
     RevocationLookup,
     RevocationReader,
@@ -38,9 +38,10 @@ from alexho_invoice_runtime.revocations import (
 logger = get_logger(__name__)
 
 
-def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
+@lambda_invocation()
+def handler(event: Mapping[str, Any], context: object, metrics: Metrics) -> dict[str, Any]:
     """Lambda entry point (``$connect`` route integration)."""
-    request = begin_invocation(event)
+    request = WebSocketRequest.from_event(event)
     log_fields = {"connectionId": request.connection_id}
     try:
         identity = Identity.from_authorizer_context(request.authorizer)
@@ -49,7 +50,7 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
         logger.warning("connect refused", extra={**log_fields, "reason": str(error)})
         return {"statusCode": 403}
     connected_at_ms = request.connected_at_ms or int(time.time() * 1000)
-    store = ConnectionStore(aws_clients.connections_table())
+    store = ConnectionStore(clients.connections_table())
     store.put(
         request.connection_id,
         identity,
@@ -58,19 +59,13 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
         token_expires_at=token_expires_at,
     )
     if revoked_meanwhile(
-        identity,
-        issued_at,
-        RevocationLookup(
-            aws_clients.dynamodb().meta.client, aws_clients.revocations_table_name()
-        ).revoked_at,
+        identity, issued_at, RevocationLookup(clients.revocations_table()).revoked_at
     ):
         store.delete(request.connection_id)
         logger.warning("connect refused", extra={**log_fields, "reason": "token revoked"})
         return {"statusCode": 403}
     logger.info("connected", extra={**log_fields, "audience": identity.audience})
-    metrics = Metrics()
     metrics.add("Connected", 1)
-    metrics.flush()
     response: dict[str, Any] = {"statusCode": 200}
     if offers_subprotocol(event):
         response["headers"] = {"Sec-WebSocket-Protocol": SUBPROTOCOL}

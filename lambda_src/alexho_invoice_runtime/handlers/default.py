@@ -31,11 +31,13 @@ from typing import Any, Final
 from alexho_invoice_runtime import aws_clients
 from alexho_invoice_runtime.access import Access, access_of, close_connection
 from alexho_invoice_runtime.auth.config import leeway_seconds_from_env
+from alexho_invoice_runtime.aws import clients
+from alexho_invoice_runtime.aws.errors import AwsError
 from alexho_invoice_runtime.connections import Connection, ConnectionStore
 from alexho_invoice_runtime.contract import encode_event_frame
 from alexho_invoice_runtime.event_log import EventLog, retention_seconds_from_env, time_position
-from alexho_invoice_runtime.handlers.websocket_event import begin_invocation
-from alexho_invoice_runtime.observability import Metrics, get_logger
+from alexho_invoice_runtime.handlers.websocket_event import WebSocketRequest
+from alexho_invoice_runtime.observability import Metrics, get_logger, lambda_invocation
 from alexho_invoice_runtime.protocol import (
     ClientMessage,
     ErrorCode,
@@ -62,19 +64,20 @@ class _ClientGoneError(Exception):
 
 
 def _post(connection_id: str, frame: str) -> None:
-    client = aws_clients.management_api()
     try:
-        client.post_to_connection(ConnectionId=connection_id, Data=frame.encode())
-    except client.exceptions.GoneException:
-        raise _ClientGoneError from None
+        clients.connections_api().send(connection_id, frame.encode())
+    except AwsError as error:
+        if error.gone:
+            raise _ClientGoneError from None
+        raise
 
 
-def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
+@lambda_invocation()
+def handler(event: Mapping[str, Any], context: object, metrics: Metrics) -> dict[str, Any]:
     """Lambda entry point (``$default`` route integration)."""
-    request = begin_invocation(event)
+    request = WebSocketRequest.from_event(event)
     connection_id = request.connection_id
     log_fields = {"connectionId": connection_id}
-    metrics = Metrics()
     try:
         try:
             message = parse_client_message(
@@ -94,8 +97,6 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
         metrics.add("InternalErrors", 1)
         _reply_internal_error(connection_id)
         return {"statusCode": 500}
-    finally:
-        metrics.flush()
     return dict(OK)
 
 
@@ -128,14 +129,12 @@ def _answer_on_live_connection(
 def _live_connection(connection_id: str, metrics: Metrics) -> Connection | None:
     """The connection's row if its token is still good; otherwise the connection is closed
     (and ``None`` returned)."""
-    store = ConnectionStore(aws_clients.connections_table())
+    store = ConnectionStore(clients.connections_table())
     connection = store.get(connection_id)
     if connection is None:
         raise ProtocolError(ErrorCode.UNKNOWN_CONNECTION, "this connection is not registered")
     identity = connection.identity
-    revocations = RevocationLookup(
-        aws_clients.dynamodb().meta.client, aws_clients.revocations_table_name()
-    )
+    revocations = RevocationLookup(clients.revocations_table())
     access = access_of(
         sub=identity.sub,
         user_type=identity.user_type,
@@ -148,7 +147,7 @@ def _live_connection(connection_id: str, metrics: Metrics) -> Connection | None:
     )
     if access is Access.LIVE:
         return connection
-    close_connection(aws_clients.management_api(), connection_id)
+    close_connection(clients.connections_api(), connection_id)
     store.delete(connection_id)
     logger.info("connection closed", extra={"connectionId": connection_id, "reason": access.value})
     metrics.add(access.metric, 1)
@@ -174,7 +173,7 @@ def _refresh(connection: Connection, token: str) -> None:
             ErrorCode.REFRESH_REFUSED,
             "the token is not for this connection's identity (sub, userType, customerId)",
         )
-    refreshed = ConnectionStore(aws_clients.connections_table()).refresh(
+    refreshed = ConnectionStore(clients.connections_table()).refresh(
         connection.connection_id,
         token_issued_at=verified.issued_at,
         token_expires_at=verified.expires_at,

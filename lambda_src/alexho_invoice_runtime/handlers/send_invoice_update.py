@@ -23,15 +23,21 @@ from alexho_invoice_runtime.fanout.sns_records import (
     rejected,
     sns_messages,
 )
-from alexho_invoice_runtime.observability import Metrics, get_logger, set_correlation_id
+from alexho_invoice_runtime.observability import (
+    Metrics,
+    get_logger,
+    lambda_invocation,
+    set_correlation_id,
+)
 
 _log = get_logger(__name__)
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    """Deliver the invoice event of each SNS record; returns the invocation's counts."""
+@lambda_invocation(correlation_id=lambda _event: None)
+def handler(event: dict[str, Any], context: Any, metrics: Metrics) -> dict[str, int]:
+    """Deliver the invoice event of each SNS record (each message's id is the correlation id
+    of its log lines); returns the invocation's counts."""
     started = time.perf_counter()
-    metrics = Metrics()
     totals = {
         "recipients": 0,
         "delivered": 0,
@@ -69,6 +75,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         raise
     finally:
         metrics.add("DurationMs", (time.perf_counter() - started) * 1000, "Milliseconds")
-        metrics.flush()
-        set_correlation_id(None)
     return totals

@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from alexho_invoice_runtime.observability import set_correlation_id
-
 
 @dataclass(frozen=True)
 class WebSocketRequest:
@@ -35,10 +33,3 @@ class WebSocketRequest:
             connected_at_ms=connected_at if isinstance(connected_at, int) else None,
             authorizer=context.get("authorizer"),
         )
-
-
-def begin_invocation(event: Mapping[str, Any]) -> WebSocketRequest:
-    """Parse the event and tag this invocation's log lines with its request id."""
-    request = WebSocketRequest.from_event(event)
-    set_correlation_id(request.request_id or request.connection_id)
-    return request
