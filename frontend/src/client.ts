@@ -37,7 +37,7 @@ import { Listeners } from './listeners.js';
 import { isLoopbackUrl, resolveOptions, type AlexHoClientOptions, type ResolvedOptions } from './options.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
 import { ResumePosition } from './resume.js';
-import { sharingKey, TabRole, tabSharingApis, type TabMessage } from './tab-sharing.js';
+import { sharingKey, TabMembership, tabSharingApis, type TabSharingApis } from './tab-sharing.js';
 import { TokenRefresh } from './token-refresh.js';
 import {
   SUBPROTOCOL,
@@ -52,9 +52,6 @@ export type * from './client-types.js';
 export { AlexHoRealtimeError, type RealtimeErrorCode } from './errors.js';
 export type { WebSocketConstructor } from './link.js';
 export { isLoopbackUrl, type AlexHoClientOptions } from './options.js';
-
-/** How long a token fetched to find the other tabs may still open this tab's first connection. */
-const FRESH_TOKEN_MS = 5_000;
 
 /** A WebSocket client for invoice events. */
 export class AlexHoWebSocketClient {
@@ -88,11 +85,7 @@ export class AlexHoWebSocketClient {
   #ageTimer: ReturnType<typeof setTimeout> | undefined;
   #stopSignals: (() => void) | undefined;
   /** Tab sharing: while it is set and not leading, another tab's client holds the socket. */
-  #tabs: TabRole | undefined;
-  /** Another tab's client led while this one followed. */
-  #heardLeader = false;
-  /** A replay other tabs asked for before this leader's socket was open. */
-  #replayOnOpen: number | undefined;
+  #tabs: TabMembership | undefined;
 
   readonly #eventListeners = new Listeners<[InvoiceEvent, EventMeta]>();
   readonly #statusListeners = new Listeners<[ConnectionStatus, AlexHoRealtimeError | undefined]>();
@@ -172,7 +165,7 @@ export class AlexHoWebSocketClient {
 
   /** Whether another tab's client holds the socket and relays to this one. */
   get following(): boolean {
-    return this.#tabs !== undefined && !this.#tabs.leading;
+    return this.#tabs?.following === true;
   }
 
   /** How many sockets are open or opening (2 only during a handover; 0 while following). */
@@ -251,7 +244,7 @@ export class AlexHoWebSocketClient {
   }
 
   /** Finds the tabs of the same URL and identity: follow their leader, or lead. */
-  async #joinTabs(apis: NonNullable<ReturnType<typeof tabSharingApis>>): Promise<void> {
+  async #joinTabs(apis: TabSharingApis): Promise<void> {
     const serial = this.#attemptSerial;
     let token: string | undefined;
     try {
@@ -261,88 +254,39 @@ export class AlexHoWebSocketClient {
     }
     if (serial !== this.#attemptSerial || this.#status === 'closed') return;
     const key = token === undefined ? undefined : sharingKey(this.#options.url, token);
-    if (key === undefined) {
+    if (token === undefined || key === undefined) {
       void this.#openCurrent(token);
       return;
     }
-    const joinedAt = Date.now();
-    this.#tabs = new TabRole(apis, key, {
-      // The token fetched to find the tabs serves the first connection when it is fresh.
-      lead: () => this.#lead(joinedAt, Date.now() - joinedAt < FRESH_TOKEN_MS ? token : undefined),
-      message: (message) => this.#fromTab(message),
-    });
-    this.#tabs.post({ kind: 'hello', since: this.#options.since });
-  }
-
-  /** This tab's client now holds the lock: it connects, resuming after what it was relayed. */
-  #lead(joinedAt: number, token: string | undefined): void {
-    if (this.#status === 'closed') return;
-    // Relayed events started when it joined: without a cursor yet, it resumes since then.
-    if (this.#heardLeader) this.#position.opened(joinedAt);
-    if (this.#status !== 'connecting') this.#setStatus('reconnecting');
-    void this.#openCurrent(token);
-  }
-
-  #relay(message: TabMessage): void {
-    if (this.#tabs?.leading === true) this.#tabs.post(message);
-  }
-
-  /** A message from another tab: the leader's frames and status, or a newcomer's hello. */
-  #fromTab(message: TabMessage): void {
-    if (this.#status === 'closed') return;
-    if (message.kind === 'hello') {
-      if (this.#tabs?.leading !== true) return;
-      this.#relay({ kind: 'status', status: this.#status, error: this.#errorForTabs() });
-      if (message.since !== undefined) this.#replaySince(message.since);
-      return;
-    }
-    if (!this.following) return;
-    this.#heardLeader = true;
-    switch (message.kind) {
-      case 'event':
-        this.#received(message.event, message.cursor);
-        return;
-      case 'resume-end':
-        this.#position.advance(message.frame.cursor);
-        this.#resumeListeners.emit(message.frame);
-        return;
-      case 'gap':
-        this.#reportGap(message.gap);
-        return;
-      case 'status': {
-        const { error } = message;
-        this.#lastError =
-          error === undefined ? undefined : new AlexHoRealtimeError(error.code, error.message, error.serverCode);
-        // A leader that closed or has not connected yet: this tab waits for the socket.
-        const status = message.status === 'closed' || message.status === 'idle' ? 'reconnecting' : message.status;
-        if (status === this.#status) this.#statusListeners.emit(status, this.#lastError);
+    this.#tabs = new TabMembership(apis, key, token, this.#options.since, {
+      status: () => this.#status,
+      lastError: () => this.#lastError,
+      closed: () => this.#status === 'closed',
+      current: () => this.#current,
+      lead: (fresh) => {
+        if (this.#status !== 'connecting') this.#setStatus('reconnecting');
+        void this.#openCurrent(fresh);
+      },
+      followedSince: (at) => this.#position.opened(at),
+      event: (event, cursor) => this.#received(event, cursor),
+      resumeEnded: (frame) => {
+        this.#position.advance(frame.cursor);
+        this.#resumeListeners.emit(frame);
+      },
+      gap: (gap) => this.#reportGap(gap),
+      mirror: (status, error) => {
+        this.#lastError = error;
+        if (status === this.#status) this.#statusListeners.emit(status, error);
         else this.#setStatus(status);
-        return;
-      }
-    }
-  }
-
-  /**
-   * Replays on the leader's socket what was recorded since `since`, for a tab whose page loaded
-   * before it joined (its events are relayed; every tab drops what it already has by id).
-   */
-  #replaySince(since: number): void {
-    const link = this.#current;
-    if (link?.isOpen === true && link.send({ action: 'resume', since })) return;
-    this.#replayOnOpen = Math.min(since, this.#replayOnOpen ?? since);
-  }
-
-  #errorForTabs(): Extract<TabMessage, { kind: 'status' }>['error'] {
-    const error = this.#lastError;
-    return error === undefined ? undefined : { code: error.code, message: error.message, serverCode: error.serverCode };
+      },
+    });
   }
 
   /** Closes every socket, cancels every timer and stops for good (another tab may take over). */
   close(): void {
     if (this.#status === 'closed') return;
     this.#attemptSerial++;
-    this.#relay({ kind: 'status', status: 'reconnecting' });
-    this.#tabs?.release();
+    this.#tabs?.leave();
     this.#tabs = undefined;
     this.#stopSignals?.();
     this.#stopSignals = undefined;
@@ -437,10 +381,7 @@ export class AlexHoWebSocketClient {
     this.#setStatus('open');
     this.#position.send(link);
     this.#position.opened(link.openedAt);
-    if (this.#replayOnOpen !== undefined) {
-      link.send({ action: 'resume', since: this.#replayOnOpen });
-      this.#replayOnOpen = undefined;
-    }
+    this.#tabs?.opened(link);
   }
 
   #linkEnded(link: Link, end: LinkEnd): void {
@@ -559,7 +500,7 @@ export class AlexHoWebSocketClient {
         return;
       case 'resume-end':
         if (!this.#position.ended(link, frame)) return;
-        this.#relay({ kind: 'resume-end', frame });
+        this.#tabs?.relay({ kind: 'resume-end', frame });
         this.#resumeListeners.emit(frame);
         if (frame.truncated) this.#reportGap({ reason: 'truncated' });
         if (link === this.#handover.next) this.#handover.complete();
@@ -584,7 +525,7 @@ export class AlexHoWebSocketClient {
   #received(event: InvoiceEvent, cursor: string): void {
     this.#position.advance(cursor);
     // Relayed before de-duplication: another tab may lack what this one has (a replay it asked for).
-    this.#relay({ kind: 'event', event, cursor });
+    this.#tabs?.relay({ kind: 'event', event, cursor });
     if (!this.#recent.add(event.id)) {
       this.#stats.duplicateEvents++;
       return;
@@ -598,20 +539,20 @@ export class AlexHoWebSocketClient {
   #reportGap(gap: Omit<RealtimeGap, 'at'> & { at?: number }): void {
     const reported = { ...gap, at: gap.at ?? Date.now() };
     this.#stats.gaps++;
-    this.#relay({ kind: 'gap', gap: reported });
+    this.#tabs?.relay({ kind: 'gap', gap: reported });
     this.#gapListeners.emit(reported);
   }
 
   #setStatus(status: ConnectionStatus): void {
     if (status === this.#status) return;
     this.#status = status;
-    this.#relay({ kind: 'status', status, error: this.#errorForTabs() });
+    this.#tabs?.relayStatus();
     this.#statusListeners.emit(status, this.#lastError);
   }
 
   #setError(error: AlexHoRealtimeError | undefined): void {
     this.#lastError = error;
-    this.#relay({ kind: 'status', status: this.#status, error: this.#errorForTabs() });
+    this.#tabs?.relayStatus();
     this.#statusListeners.emit(this.#status, error);
   }
 }

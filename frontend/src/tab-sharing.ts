@@ -6,8 +6,12 @@
  * the last cursor it was relayed.
  */
 import type { ConnectionStatus, RealtimeGap } from './client-types.js';
-import type { RealtimeErrorCode } from './errors.js';
+import { AlexHoRealtimeError, type RealtimeErrorCode } from './errors.js';
+import type { Link } from './link.js';
 import type { InvoiceEvent, ResumeEndFrame } from './types.js';
+
+/** How long a token fetched to find the other tabs may still open this tab's first connection. */
+const FRESH_TOKEN_MS = 5_000;
 
 /** The two browser APIs tab sharing needs (the globals by default; injectable for tests). */
 export interface TabSharingApis {
@@ -84,15 +88,136 @@ function fnv1a(text: string): string {
   return hash.toString(16).padStart(16, '0');
 }
 
-export interface TabRoleHandlers {
+/** What a client does for its tab's part (see {@link TabMembership}). */
+export interface TabHost {
+  status(): ConnectionStatus;
+  lastError(): AlexHoRealtimeError | undefined;
+  closed(): boolean;
+  /** The socket in use, when there is one. */
+  current(): Link | undefined;
+  /** This tab leads now: connect, with `token` when it is still fresh. */
+  lead(token: string | undefined): void;
+  /** The leader has followed since `at`: without a cursor, resume since then. */
+  followedSince(at: number): void;
+  /** Relayed by the leader: */
+  event(event: InvoiceEvent, cursor: string): void;
+  resumeEnded(frame: ResumeEndFrame): void;
+  gap(gap: RealtimeGap): void;
+  mirror(status: ConnectionStatus, error: AlexHoRealtimeError | undefined): void;
+}
+
+/**
+ * A client's part among the tabs of its URL and identity: it follows (applies what the leader
+ * relays) until it holds the lock, then leads (relays what its socket delivers, answers newcomers
+ * and replays for those whose page loaded before they joined).
+ */
+export class TabMembership {
+  readonly #host: TabHost;
+  readonly #role: TabRole;
+  readonly #joinedAt = Date.now();
+  #heardLeader = false;
+  /** A replay other tabs asked for before this leader's socket was open. */
+  #replayOnOpen: number | undefined;
+
+  /** Joins under `key`; `token` (just fetched) opens the first connection if it leads at once. */
+  constructor(apis: TabSharingApis, key: string, token: string, since: number | undefined, host: TabHost) {
+    this.#host = host;
+    this.#role = new TabRole(apis, key, {
+      lead: () => {
+        if (host.closed()) return;
+        // Relayed events started when it joined: without a cursor yet, it resumes since then.
+        if (this.#heardLeader) host.followedSince(this.#joinedAt);
+        host.lead(Date.now() - this.#joinedAt < FRESH_TOKEN_MS ? token : undefined);
+      },
+      message: (message) => this.#received(message),
+    });
+    this.#role.post({ kind: 'hello', since });
+  }
+
+  get following(): boolean {
+    return !this.#role.leading;
+  }
+
+  /** Relays `message` when this tab leads. */
+  relay(message: TabMessage): void {
+    if (this.#role.leading) this.#role.post(message);
+  }
+
+  /** Relays this client's status and error when it leads. */
+  relayStatus(status: ConnectionStatus = this.#host.status()): void {
+    const error = this.#host.lastError();
+    this.relay({
+      kind: 'status',
+      status,
+      error:
+        error === undefined ? undefined : { code: error.code, message: error.message, serverCode: error.serverCode },
+    });
+  }
+
+  /** The leader's socket opened: the replay newcomers asked for meanwhile. */
+  opened(link: Link): void {
+    if (this.#replayOnOpen === undefined) return;
+    link.send({ action: 'resume', since: this.#replayOnOpen });
+    this.#replayOnOpen = undefined;
+  }
+
+  /** Leaves: the others learn the socket is gone, and the next tab leads. */
+  leave(): void {
+    this.relayStatus('reconnecting');
+    this.#role.release();
+  }
+
+  #received(message: TabMessage): void {
+    const host = this.#host;
+    if (host.closed()) return;
+    if (message.kind === 'hello') {
+      if (!this.#role.leading) return;
+      this.relayStatus();
+      if (message.since !== undefined) this.#replay(message.since);
+      return;
+    }
+    if (this.#role.leading) return;
+    this.#heardLeader = true;
+    switch (message.kind) {
+      case 'event':
+        host.event(message.event, message.cursor);
+        return;
+      case 'resume-end':
+        host.resumeEnded(message.frame);
+        return;
+      case 'gap':
+        host.gap(message.gap);
+        return;
+      case 'status': {
+        const { error } = message;
+        // A leader that closed or has not connected yet: this tab waits for the socket.
+        const status = message.status === 'closed' || message.status === 'idle' ? 'reconnecting' : message.status;
+        host.mirror(status, error && new AlexHoRealtimeError(error.code, error.message, error.serverCode));
+        return;
+      }
+    }
+  }
+
+  /**
+   * Replays on the leader's socket what was recorded since `since`, for a tab whose page loaded
+   * before it joined (its events are relayed; every tab drops what it already has by id).
+   */
+  #replay(since: number): void {
+    const link = this.#host.current();
+    if (link?.isOpen === true && link.send({ action: 'resume', since })) return;
+    this.#replayOnOpen = Math.min(since, this.#replayOnOpen ?? since);
+  }
+}
+
+interface TabRoleHandlers {
   /** This tab holds the lock now: it connects, and relays. */
   lead(): void;
   /** A message of another tab. */
   message(message: TabMessage): void;
 }
 
-/** One client's place among the tabs: waiting for the lock (following), then leading until released. */
-export class TabRole {
+/** The lock and the channel: waiting for the lock (following), then leading until released. */
+class TabRole {
   readonly #channel: BroadcastChannel;
   readonly #abort = new AbortController();
   #leading = false;
