@@ -6,6 +6,7 @@ the runtime's fan-out delivers to the package's client over a real WebSocket."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 from datetime import datetime
@@ -30,7 +31,7 @@ from alexho_invoice_runtime.contract import (
     validate_event,
 )
 from alexho_invoice_runtime.contract.envelope import MAX_EVENT_BYTES
-from tests.frontend_server.conftest import NodeApp
+from tests.frontend_server.conftest import FRONTEND, SCRIPTS, NodeApp
 
 KEY: Final = "cross-test-signing-key-of-32-bytes!!"
 NOW_SECONDS: Final = 1_796_000_000
@@ -311,3 +312,23 @@ def test_missing_topic_and_secret_give_the_aws_error_codes(
         "SigningKeyUnavailableError",
         "ResourceNotFoundException",
     )
+
+
+def test_without_the_aws_sdk_only_the_calls_that_need_it_fail_and_name_it(
+    tmp_path: Path,
+) -> None:
+    # GIVEN an app with the package copied in (dist and manifest) and no AWS SDK package
+    package = tmp_path / "node_modules" / "@alexho" / "invoice-realtime"
+    shutil.copytree(FRONTEND / "dist", package / "dist")
+    shutil.copy(FRONTEND / "package.json", package / "package.json")
+    shutil.copy(SCRIPTS / "without-aws-sdk.mjs", tmp_path)
+    # WHEN a script mints with a key, publishes, and mints with a secret
+    result = NodeApp(tmp_path).run("without-aws-sdk.mjs")
+    # THEN minting with a key works, and the other two reject with MissingDependencyError
+    assert result["mintWithKey"] == {"ok": True, "value": "token"}
+    for call, package_name in (
+        ("publish", "@aws-sdk/client-sns"),
+        ("mintWithSecret", "@aws-sdk/client-secrets-manager"),
+    ):
+        assert result[call]["error"] == "MissingDependencyError"
+        assert f"npm install {package_name}" in result[call]["message"]
