@@ -167,7 +167,8 @@ class RealtimeFunction(Construct):
                 "CKV_AWS_115",
                 "No reserved concurrency: a reservation takes from the account's pool (a fresh "
                 "account's quota can be too small to deploy) and caps the route; only the "
-                "fan-out may reserve (fan_out_reserved_concurrency, fanOutReservedConcurrency).",
+                "fan-out may reserve (FanOutOptions.reserved_concurrency, "
+                "fanOutReservedConcurrency).",
             )
 
     @property
