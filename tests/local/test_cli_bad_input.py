@@ -52,6 +52,8 @@ def exit_code(*argv: str) -> int:
         (["up", "--port", "70000"], "--port"),
         (["up", "--idle-timeout", "soon"], "--idle-timeout"),
         (["up", "--host", "0.0.0.0"], "--host"),
+        (["up", "--allow-origin", "http://192.168.1.5:3000/app"], "--allow-origin"),
+        (["up", "--allow-origin", "192.168.1.5:3000"], "--allow-origin"),
         (["down", "--timeout", "-1"], "--timeout"),
     ],
 )

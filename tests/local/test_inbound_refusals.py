@@ -4,7 +4,9 @@ pages of other sites kept off the WebSocket, and a 400 (never a 500) for repeate
 
 from __future__ import annotations
 
+import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +20,8 @@ from botocore.exceptions import ClientError
 
 from alexho_invoice_local.aws.clients import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 from alexho_invoice_local.endpoints import StackEndpoints
+from alexho_invoice_local.gateway.apigw_events import ApiGatewayInfo
+from alexho_invoice_local.gateway.server import GatewayLimits, GatewayRoutes, WebSocketGateway
 from alexho_invoice_local.tokens import LocalTokens
 from alexho_invoice_runtime.definitions import SUBPROTOCOL
 from tests.local.raw_http import RawReply, raw_request, websocket_headers
@@ -289,3 +293,34 @@ def test_the_management_api_refuses_foreign_and_malformed_requests(
     headers += extra
     reply = raw_request(port, "POST", path, headers, b"{}")
     assert reply.status == status
+
+
+def test_an_origin_allowed_by_the_settings_may_connect() -> None:
+    async def scenario() -> tuple[int, int]:
+        with ThreadPoolExecutor(2) as executor:
+            gateway = WebSocketGateway(
+                ApiGatewayInfo("eu-west-1", "123456789012", "apiid", "test"),
+                GatewayRoutes(authorizer=None, connect=None, disconnect=None, messages={}),
+                GatewayLimits(
+                    max_message_bytes=1024, idle_timeout_seconds=60, max_connection_seconds=60
+                ),
+                executor,
+                allowed_origins={"http://192.168.1.5:3000"},
+            )
+            port = await gateway.start("127.0.0.1", 0)
+            host = f"127.0.0.1:{port}"
+            try:
+                # GIVEN `up --allow-origin http://192.168.1.5:3000`
+                # WHEN a page of that origin, and one of another, open a WebSocket
+                allowed, other = [
+                    await asyncio.to_thread(
+                        raw_request, port, "GET", "/", websocket_headers(host, ("Origin", origin))
+                    )
+                    for origin in ("http://192.168.1.5:3000", "http://192.168.1.5:4000")
+                ]
+            finally:
+                await gateway.stop()
+        return allowed.status, other.status
+
+    # THEN only the allowed one connects
+    assert asyncio.run(scenario()) == (101, 403)
