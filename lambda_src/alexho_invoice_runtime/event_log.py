@@ -384,7 +384,8 @@ class EventLog:
                 audience,
                 "#sk BETWEEN :low AND :high",
                 {":low": max(low, floor), ":high": position},
-                MAX_WINDOW_ENTRIES + 1,
+                # None when the position is past retention: DynamoDB refuses reversed bounds.
+                MAX_WINDOW_ENTRIES + 1 if position >= floor else 0,
             )
             if entry[0] != position
         ]
