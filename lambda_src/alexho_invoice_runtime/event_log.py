@@ -25,21 +25,23 @@ whatever became visible after the client's position was handed out has a cursor 
 **An event id is one event.** The marker holds a SHA-256 of the envelope's text; recording the
 same id with other content raises :class:`EventIdConflictError` and changes nothing.
 
-``table`` is a boto3 DynamoDB ``Table`` resource (see :mod:`alexho_invoice_runtime.aws_clients`).
+``table`` is the event-log table through the AWS layer
+(:class:`~alexho_invoice_runtime.aws.dynamodb.TableApi`, see :mod:`alexho_invoice_runtime.aws`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import random
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from alexho_invoice_runtime import settings
+from alexho_invoice_runtime.aws.dynamodb import TableApi
+from alexho_invoice_runtime.aws.errors import AwsError
 from alexho_invoice_runtime.contract import MAX_CURSOR_LENGTH, InvoiceEvent, encode_event
 from alexho_invoice_runtime.definitions import (
     DEFAULT_EVENT_RETENTION_SECONDS,
@@ -62,10 +64,8 @@ MARKER_SORT_KEY: Final = "#marker"
 #: Cursor shape: 13 digits of epoch milliseconds, a dot, 16 lowercase hex digits.
 CURSOR_PATTERN: Final = re.compile(r"[0-9]{13}\.[0-9a-f]{16}")
 CURSOR_LENGTH: Final = 30
-#: ``BatchWriteItem`` rounds (the first and the retries of unprocessed items) before giving up.
-MAX_WRITE_ROUNDS: Final = 5
-_BACKOFF_BASE_SECONDS: Final = 0.05
-_BACKOFF_CAP_SECONDS: Final = 1.0
+#: Longest retention ``EVENT_RETENTION_SECONDS`` may set (a typo's bound, about 31 years).
+MAX_RETENTION_SECONDS: Final = 10**9
 #: Digits of epoch milliseconds a cursor starts with.
 _CURSOR_MS_DIGITS: Final = 13
 #: Most items per ``Query`` page that ``read_after`` asks DynamoDB for.
@@ -86,14 +86,16 @@ _TIME_POSITION_HASH: Final = "0" * 16
 assert CURSOR_LENGTH <= MAX_CURSOR_LENGTH
 
 
-def retention_seconds_from_env() -> int:
-    """``Env.EVENT_RETENTION_SECONDS``, or the default retention when it is unset."""
-    text = os.environ.get(Env.EVENT_RETENTION_SECONDS, "").strip()
-    if not text:
-        return DEFAULT_EVENT_RETENTION_SECONDS
-    if not text.isdigit() or int(text) <= 0:
-        raise ValueError(f"{Env.EVENT_RETENTION_SECONDS} must be a positive number of seconds")
-    return int(text)
+def retention_seconds_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """``Env.EVENT_RETENTION_SECONDS`` (default one day, at most :data:`MAX_RETENTION_SECONDS`):
+    the one reader of it, for ``resume`` and the fan-out alike."""
+    return settings.integer(
+        Env.EVENT_RETENTION_SECONDS,
+        default=DEFAULT_EVENT_RETENTION_SECONDS,
+        low=1,
+        high=MAX_RETENTION_SECONDS,
+        environ=environ,
+    )
 
 
 def make_cursor(received_at_ms: int, event_id: str) -> str:
@@ -157,7 +159,7 @@ class EventLog:
 
     def __init__(
         self,
-        table: Any,
+        table: TableApi,
         retention_seconds: int,
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
@@ -233,26 +235,29 @@ class EventLog:
 
     def _put_marker(self, key: dict[str, str], event_id: str, cursor: str, digest: str) -> bool:
         """Put the id marker unless there is one; whether this call put it."""
-        client = self._table.meta.client
         try:
-            self._table.put_item(
-                Item={
+            self._table.put(
+                {
                     **key,
                     EVENT_ID_ATTRIBUTE: event_id,
                     ASSIGNED_CURSOR_ATTRIBUTE: cursor,
                     CONTENT_DIGEST_ATTRIBUTE: digest,
                     EVENT_LOG_EXPIRES_AT: self._expires_at(cursor),
                 },
-                ConditionExpression="attribute_not_exists(#pk)",
-                ExpressionAttributeNames={"#pk": EVENT_LOG_PARTITION_KEY},
+                condition="attribute_not_exists(#pk)",
+                names={"#pk": EVENT_LOG_PARTITION_KEY},
             )
-        except client.exceptions.ConditionalCheckFailedException:
-            return False
+        except AwsError as error:
+            if error.conditional_check_failed:
+                return False
+            raise
         return True
 
     def _read_marker(self, key: dict[str, str], event_id: str, digest: str) -> tuple[str, bool]:
         """The marker's cursor and whether it is committed; raises on other content."""
-        item = self._table.get_item(Key=key, ConsistentRead=True)["Item"]
+        item = self._table.get(key, consistent=True)
+        if item is None:
+            raise RuntimeError(f"the id marker of event {event_id!r} is missing")
         recorded_digest = item.get(CONTENT_DIGEST_ATTRIBUTE)
         # A marker written before digests existed carries none (it expires with the retention).
         if recorded_digest is not None and recorded_digest != digest:
@@ -264,43 +269,38 @@ class EventLog:
     def _move_marker(self, key: dict[str, str], old: str, new: str) -> str | None:
         """Point the marker from ``old`` to the fresh cursor ``new``; ``None`` when another
         delivery changed it first."""
-        client = self._table.meta.client
         try:
-            self._table.update_item(
-                Key=key,
-                UpdateExpression="SET #cursor = :new, #expires = :expires",
-                ConditionExpression="#cursor = :old AND attribute_not_exists(#committed)",
-                ExpressionAttributeNames={
+            self._table.update(
+                key,
+                "SET #cursor = :new, #expires = :expires",
+                condition="#cursor = :old AND attribute_not_exists(#committed)",
+                names={
                     "#cursor": ASSIGNED_CURSOR_ATTRIBUTE,
                     "#expires": EVENT_LOG_EXPIRES_AT,
                     "#committed": COMMITTED_ATTRIBUTE,
                 },
-                ExpressionAttributeValues={
-                    ":new": new,
-                    ":old": old,
-                    ":expires": self._expires_at(new),
-                },
+                values={":new": new, ":old": old, ":expires": self._expires_at(new)},
             )
-        except client.exceptions.ConditionalCheckFailedException:
-            return None
+        except AwsError as error:
+            if error.conditional_check_failed:
+                return None
+            raise
         return new
 
     def _commit(self, key: dict[str, str], cursor: str) -> bool:
         """Mark the recording at ``cursor`` complete; ``False`` when the marker moved on."""
-        client = self._table.meta.client
         try:
-            self._table.update_item(
-                Key=key,
-                UpdateExpression="SET #committed = :true",
-                ConditionExpression="#cursor = :cursor",
-                ExpressionAttributeNames={
-                    "#cursor": ASSIGNED_CURSOR_ATTRIBUTE,
-                    "#committed": COMMITTED_ATTRIBUTE,
-                },
-                ExpressionAttributeValues={":cursor": cursor, ":true": True},
+            self._table.update(
+                key,
+                "SET #committed = :true",
+                condition="#cursor = :cursor",
+                names={"#cursor": ASSIGNED_CURSOR_ATTRIBUTE, "#committed": COMMITTED_ATTRIBUTE},
+                values={":cursor": cursor, ":true": True},
             )
-        except client.exceptions.ConditionalCheckFailedException:
-            return False
+        except AwsError as error:
+            if error.conditional_check_failed:
+                return False
+            raise
         return True
 
     def _expires_at(self, cursor: str) -> int:
@@ -320,40 +320,21 @@ class EventLog:
         expires_at = self._expires_at(cursor) if cursor else 0
         puts = [
             {
-                "PutRequest": {
-                    "Item": {
-                        EVENT_LOG_PARTITION_KEY: audience,
-                        EVENT_LOG_SORT_KEY: cursor,
-                        EVENT_ID_ATTRIBUTE: event_id,
-                        EVENT_ATTRIBUTE: text,
-                        EVENT_LOG_EXPIRES_AT: expires_at,
-                    }
-                }
+                EVENT_LOG_PARTITION_KEY: audience,
+                EVENT_LOG_SORT_KEY: cursor,
+                EVENT_ID_ATTRIBUTE: event_id,
+                EVENT_ATTRIBUTE: text,
+                EVENT_LOG_EXPIRES_AT: expires_at,
             }
             for audience in audiences
         ]
         deletes = [
-            {"DeleteRequest": {"Key": {EVENT_LOG_PARTITION_KEY: a, EVENT_LOG_SORT_KEY: stale}}}
+            {EVENT_LOG_PARTITION_KEY: audience, EVENT_LOG_SORT_KEY: stale}
             for stale in stale_cursors
-            for a in (audiences if stale_audiences is None else stale_audiences)
+            for audience in (audiences if stale_audiences is None else stale_audiences)
         ]
-        self._put_entries([*puts, *deletes])
-
-    def _put_entries(self, requests: Iterable[dict[str, Any]]) -> None:
-        """Send ``requests`` (``PutRequest``/``DeleteRequest``) with ``BatchWriteItem``, retrying
-        unprocessed ones with jittered backoff; raises when some are still unprocessed after
-        :data:`MAX_WRITE_ROUNDS`."""
-        pending: dict[str, Any] = {self._table.name: list(requests)}
-        client = self._table.meta.client
-        for round_number in range(MAX_WRITE_ROUNDS):
-            if not pending.get(self._table.name):
-                return
-            if round_number:
-                cap = min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2**round_number)
-                time.sleep(random.uniform(0, cap))  # noqa: S311 - jitter, not cryptography
-            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-        if pending.get(self._table.name):
-            raise RuntimeError("event log entries could not be written (left unprocessed)")
+        # Unprocessed requests are retried with jittered backoff by the layer (bounded rounds).
+        self._table.batch_write(puts, deletes)
 
     def read_after(
         self, audience: str, after: str | None, limit: int
@@ -404,27 +385,22 @@ class EventLog:
         if limit <= 0:
             return []
         entries: list[tuple[str, InvoiceEvent]] = []
-        query: dict[str, Any] = {
-            "KeyConditionExpression": f"#pk = :audience AND {sort_condition}",
-            "ExpressionAttributeNames": {
-                "#pk": EVENT_LOG_PARTITION_KEY,
-                "#sk": EVENT_LOG_SORT_KEY,
-                "#event": EVENT_ATTRIBUTE,
-            },
-            "ExpressionAttributeValues": {":audience": audience, **values},
-            "ScanIndexForward": True,
-            "ProjectionExpression": "#sk, #event",
-            "ConsistentRead": True,
-        }
+        start_key: dict[str, Any] | None = None
         while len(entries) < limit:
-            query["Limit"] = min(self._page_size, limit - len(entries))
-            page = self._table.query(**query)
-            for item in page.get("Items", []):
+            page = self._table.query(
+                f"#pk = :audience AND {sort_condition}",
+                names={"#pk": EVENT_LOG_PARTITION_KEY, "#sk": EVENT_LOG_SORT_KEY},
+                values={":audience": audience, **values},
+                projection=[EVENT_LOG_SORT_KEY, EVENT_ATTRIBUTE],
+                limit=min(self._page_size, limit - len(entries)),
+                start_key=start_key,
+                consistent=True,
+            )
+            for item in page.items:
                 entries.append((str(item[EVENT_LOG_SORT_KEY]), json.loads(item[EVENT_ATTRIBUTE])))
-            last_key = page.get("LastEvaluatedKey")
-            if last_key is None:
+            if page.last_key is None:
                 break
-            query["ExclusiveStartKey"] = last_key
+            start_key = page.last_key
         return entries[:limit]
 
     def retention_floor(self) -> str:

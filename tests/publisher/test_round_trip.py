@@ -22,7 +22,6 @@ from moto import mock_aws
 
 from alexho_invoice_local.aws.sns_events import parse_notification, sns_lambda_event
 from alexho_invoice_publisher import ConnectTokenMinter, EventType, InvoiceEventPublisher
-from alexho_invoice_runtime import aws_clients
 from alexho_invoice_runtime.auth import verifier
 from alexho_invoice_runtime.auth.identity import Identity
 from alexho_invoice_runtime.aws import clients
@@ -91,7 +90,7 @@ def runtime(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[R
         monkeypatch.setenv(name, value)
     for name in (Env.AWS_ENDPOINT_URL, Env.AUTH_ISSUER, Env.AUTH_AUDIENCE):
         monkeypatch.delenv(name, raising=False)
-    aws_clients.reset()
+    clients.reset()
     verifier.reset()
     with mock_aws(), ManagementApiServer() as management:
         monkeypatch.setenv(Env.CALLBACK_URL, management.url)
@@ -107,7 +106,7 @@ def runtime(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[R
             secrets=secrets,
             management=management,
         )
-    aws_clients.reset()
+    clients.reset()
     verifier.reset()
 
 

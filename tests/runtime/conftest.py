@@ -3,7 +3,8 @@
 ``aws`` starts moto in process, creates both tables from
 ``alexho_invoice_runtime.definitions`` and points
 the ``Env`` variables at them; ``management_endpoint`` serves ``@connections`` on loopback and
-sets ``Env.CALLBACK_URL``. ``alexho_invoice_runtime.aws_clients`` caches are reset around each
+sets ``Env.CALLBACK_URL``. The AWS layer's clients (``alexho_invoice_runtime.aws.clients``) are
+reset around each
 test, so a
 handler creates its clients inside the test's moto session.
 """
@@ -19,8 +20,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from alexho_invoice_runtime import aws_clients
 from alexho_invoice_runtime.auth import verifier
+from alexho_invoice_runtime.aws import clients
 from alexho_invoice_runtime.aws.environment import DYNAMODB, SECRETS_MANAGER
 from alexho_invoice_runtime.definitions import (
     AUTH_MODE_HS256,
@@ -63,7 +64,7 @@ def aws(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTa
     monkeypatch.setenv(Env.REVOCATIONS_TABLE, REVOCATIONS_TABLE_NAME)
     monkeypatch.setenv(Env.EVENT_RETENTION_SECONDS, str(RETENTION_SECONDS))
     monkeypatch.delenv(Env.AWS_ENDPOINT_URL, raising=False)
-    aws_clients.reset()
+    clients.reset()
     with mock_aws():
         client = boto3.client("dynamodb")
         for definition, ttl_attribute in (
@@ -83,7 +84,7 @@ def aws(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsTa
             revocations=resource.Table(REVOCATIONS_TABLE_NAME),
             retention_seconds=RETENTION_SECONDS,
         )
-    aws_clients.reset()
+    clients.reset()
 
 
 @pytest.fixture
@@ -91,9 +92,9 @@ def management_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[ManagementE
     """A loopback ``@connections`` endpoint, with ``Env.CALLBACK_URL`` set to it."""
     with ManagementApiServer() as endpoint:
         monkeypatch.setenv(Env.CALLBACK_URL, endpoint.url)
-        aws_clients.reset()
+        clients.reset()
         yield endpoint
-    aws_clients.reset()
+    clients.reset()
 
 
 @pytest.fixture

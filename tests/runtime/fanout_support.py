@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from alexho_invoice_runtime import aws_clients
 from alexho_invoice_runtime.auth.identity import Identity
 from alexho_invoice_runtime.aws.dynamodb import DynamoDb
 from alexho_invoice_runtime.connections import Connection, expires_at
@@ -81,24 +80,17 @@ def invoke(*messages: InvoiceEvent | str) -> dict[str, int]:
 
 @contextmanager
 def recorded_dynamodb_operations() -> Iterator[list[str]]:
-    """Names of the requests the handler makes to DynamoDB, in order, through boto3 (a botocore
-    event hook) and through the AWS layer (a wrapper of ``DynamoDb.call``). Both only watch: the
-    requests still go to moto."""
+    """Names of the requests the handler makes to DynamoDB, in order (a wrapper of the AWS
+    layer's ``DynamoDb.call``, which only watches: the requests still go to moto)."""
     names: list[str] = []
-    events = aws_clients.dynamodb().meta.client.meta.events
     layer_call = DynamoDb.call
-
-    def record(model: Any, **_: Any) -> None:
-        names.append(model.name)
 
     def record_layer(self: DynamoDb, operation: str, params: Any) -> dict[str, Any]:
         names.append(operation)
         return layer_call(self, operation, params)
 
-    events.register("before-call.dynamodb", record)
     DynamoDb.call = record_layer  # type: ignore[method-assign]
     try:
         yield names
     finally:
         DynamoDb.call = layer_call  # type: ignore[method-assign]
-        events.unregister("before-call.dynamodb", record)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from alexho_invoice_runtime.aws import clients
 from alexho_invoice_runtime.contract import InvoiceEvent, audiences_for_event, build_event
 from alexho_invoice_runtime.event_log import EventLog, make_cursor
 from alexho_invoice_runtime.handlers import connect, default
@@ -55,7 +56,7 @@ def publish(log: EventLog, events: list[InvoiceEvent], start_ms: int) -> list[st
 
 @pytest.fixture
 def log(aws: AwsTables) -> EventLog:
-    return EventLog(aws.event_log, aws.retention_seconds)
+    return EventLog(clients.event_log_table(), aws.retention_seconds)
 
 
 def frames(endpoint: ManagementEndpoint, connection_id: str) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from alexho_invoice_runtime.aws import clients
 from alexho_invoice_runtime.contract import MAX_CURSOR_LENGTH, InvoiceEvent, build_event
 from alexho_invoice_runtime.definitions import EVENT_LOG_PARTITION_KEY, EVENT_LOG_SORT_KEY
 from alexho_invoice_runtime.event_log import (
@@ -46,7 +47,7 @@ def stored_entry(aws: AwsTables, audience: str, cursor: str) -> dict[str, Any]:
 
 @pytest.fixture
 def log(aws: AwsTables) -> EventLog:
-    return EventLog(aws.event_log, aws.retention_seconds)
+    return EventLog(clients.event_log_table(), aws.retention_seconds)
 
 
 def test_recorded_event_is_read_back_unchanged_under_its_cursor(log: EventLog) -> None:
@@ -144,7 +145,7 @@ def test_read_after_returns_only_later_events_in_order(log: EventLog) -> None:
 
 def test_read_after_pages_through_more_than_one_query_page(aws: AwsTables) -> None:
     # GIVEN a log read three items per Query page, holding ten events
-    log = EventLog(aws.event_log, aws.retention_seconds, page_size=3)
+    log = EventLog(clients.event_log_table(), aws.retention_seconds, page_size=3)
     start = now_ms()
     cursors = [log.record(event(n), [ADMIN], start + n) for n in range(10)]
     # WHEN reading with a limit above the page size THEN every one comes back, in order
@@ -162,7 +163,7 @@ def test_entries_older_than_the_retention_are_not_read(log: EventLog, aws: AwsTa
     too_old = event(1)
     recent = event(2)
     then = time.time() - log.retention_seconds - 60
-    EventLog(aws.event_log, log.retention_seconds, clock=lambda: then).record(
+    EventLog(clients.event_log_table(), log.retention_seconds, clock=lambda: then).record(
         too_old, [ADMIN], int(then * 1000)
     )
     recent_cursor = log.record(recent, [ADMIN], now_ms())

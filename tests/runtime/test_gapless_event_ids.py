@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from alexho_invoice_runtime.aws import clients
 from alexho_invoice_runtime.contract import InvoiceEvent, build_event
 from alexho_invoice_runtime.definitions import EVENT_LOG_PARTITION_KEY
 from alexho_invoice_runtime.event_log import EventIdConflictError, EventLog
@@ -37,7 +38,7 @@ def whole_log(aws: AwsTables) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def log(aws: AwsTables) -> EventLog:
-    return EventLog(aws.event_log, aws.retention_seconds)
+    return EventLog(clients.event_log_table(), aws.retention_seconds)
 
 
 def test_a_redelivery_with_identical_content_keeps_its_cursor_and_writes_nothing(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from alexho_invoice_runtime.aws import clients
+from alexho_invoice_runtime.aws.dynamodb import Table
+from alexho_invoice_runtime.aws.dynamodb_values import Item
 from alexho_invoice_runtime.contract import InvoiceEvent, audiences_for_event, build_event
 from alexho_invoice_runtime.event_log import (
     RECORDING_WINDOW_MS,
@@ -67,7 +71,7 @@ def replayed_ids(endpoint: ManagementEndpoint, connection_id: str) -> list[str]:
 
 @pytest.fixture
 def log(aws: AwsTables) -> EventLog:
-    return EventLog(aws.event_log, aws.retention_seconds)
+    return EventLog(clients.event_log_table(), aws.retention_seconds)
 
 
 def test_an_earlier_stamped_event_recorded_last_is_replayed_after_the_later_ones_cursor(
@@ -98,35 +102,19 @@ class Clock:
         return self.ms / 1000
 
 
-class SlowWrites:
-    """A DynamoDB ``Table`` whose batch writes take ``delay_ms`` on ``clock`` (each write lands
-    at the end of its delay); everything else is the table itself."""
+class SlowWrites(Table):
+    """The event-log table (through the AWS layer) whose batch writes take ``delays_ms`` on
+    ``clock`` (each write lands at the end of its delay); every other call is the table's."""
 
-    def __init__(self, table: Any, clock: Clock) -> None:
-        self._table = table
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(clients.dynamodb(), clients.event_log_table().name)
         self._clock = clock
         self.delays_ms: list[int] = []
-        self.meta = self._Meta(self)
 
-    class _Meta:
-        def __init__(self, outer: SlowWrites) -> None:
-            self.client = _SlowClient(outer)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._table, name)
-
-
-class _SlowClient:
-    def __init__(self, outer: SlowWrites) -> None:
-        self._outer = outer
-
-    def batch_write_item(self, **request: Any) -> Any:
-        if self._outer.delays_ms:
-            self._outer._clock.ms += self._outer.delays_ms.pop(0)
-        return self._outer._table.meta.client.batch_write_item(**request)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._outer._table.meta.client, name)
+    def batch_write(self, puts: Iterable[Item] = (), deletes: Iterable[Item] = ()) -> None:
+        if self.delays_ms:
+            self._clock.ms += self.delays_ms.pop(0)
+        super().batch_write(puts, deletes)
 
 
 def test_a_recording_that_became_visible_after_the_window_is_moved_to_a_fresh_cursor(
@@ -134,7 +122,7 @@ def test_a_recording_that_became_visible_after_the_window_is_moved_to_a_fresh_cu
 ) -> None:
     # GIVEN a recording whose entry write takes longer than the recording window
     clock = Clock(now_ms())
-    table = SlowWrites(aws.event_log, clock)
+    table = SlowWrites(clock)
     table.delays_ms = [RECORDING_WINDOW_MS + 1]
     log = EventLog(table, aws.retention_seconds, clock=clock)
     received = clock.ms
@@ -177,7 +165,7 @@ def test_resume_since_skips_what_was_recorded_before_the_window(
     loaded_at = now_ms() - 1_000
     before = (loaded_at - 60_000) / 1000
     early = invoice(1)
-    EventLog(aws.event_log, aws.retention_seconds, clock=lambda: before).record(
+    EventLog(clients.event_log_table(), aws.retention_seconds, clock=lambda: before).record(
         early, audiences_for_event(early), int(before * 1000)
     )
     # WHEN the client resumes since the load time
@@ -283,7 +271,7 @@ def test_no_interleaving_of_recordings_drops_and_resumes_loses_an_event(
     # GIVEN a fresh audience, a clock the steps move, and a client that resumed at the start
     audience = f"CUSTOMER#prop-{uuid.uuid4().hex[:12]}"
     clock = Clock(now_ms())
-    table = SlowWrites(aws.event_log, clock)
+    table = SlowWrites(clock)
     log = EventLog(table, aws.retention_seconds, clock=clock, page_size=4)
     client = Client(position=time_position(clock.ms))
     client.reconnect(log, audience)

@@ -8,6 +8,7 @@ import json
 import boto3
 import pytest
 
+from alexho_invoice_runtime.aws import clients
 from alexho_invoice_runtime.contract import encode_event
 from alexho_invoice_runtime.event_log import EventLog, is_cursor
 from alexho_invoice_runtime.fanout.sns_records import MalformedEventError
@@ -77,7 +78,7 @@ def test_event_is_logged_for_resume_under_the_posted_cursor(
     invoke(event)
     # THEN both audiences' logs hold it under the cursor the client received
     [frame] = management_endpoint.messages_for(connection_id)
-    log = EventLog(aws.event_log, aws.retention_seconds)
+    log = EventLog(clients.event_log_table(), aws.retention_seconds)
     assert log.read_after("CUSTOMER#cust-42", None, 10) == [(frame["cursor"], event)]
     assert log.read_after("ADMIN", None, 10) == [(frame["cursor"], event)]
 

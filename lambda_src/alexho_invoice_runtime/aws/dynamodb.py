@@ -98,8 +98,9 @@ class TableApi(Protocol):
         limit: int | None = None,
         forward: bool = True,
         start_key: Item | None = None,
+        consistent: bool = False,
     ) -> QueryPage:
-        """One ``Query`` page."""
+        """One ``Query`` page (strongly consistent with ``consistent``)."""
         ...
 
     def batch_get(
@@ -262,13 +263,15 @@ class Table:
         limit: int | None = None,
         forward: bool = True,
         start_key: Item | None = None,
+        consistent: bool = False,
     ) -> QueryPage:
-        """One ``Query`` page."""
+        """One ``Query`` page (strongly consistent with ``consistent``)."""
         params: dict[str, Any] = {
             "TableName": self._name,
             "KeyConditionExpression": key_condition,
             "ExpressionAttributeValues": to_wire_item(values),
             "ScanIndexForward": forward,
+            "ConsistentRead": consistent,
             **_projection(projection),
         }
         _with_names(params, names)

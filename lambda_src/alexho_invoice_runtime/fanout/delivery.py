@@ -23,7 +23,6 @@ from functools import cache
 from itertools import chain
 from typing import Any, Final
 
-from alexho_invoice_runtime import aws_clients
 from alexho_invoice_runtime.access import close_connection
 from alexho_invoice_runtime.auth.config import leeway_seconds_from_env
 from alexho_invoice_runtime.aws import clients
@@ -205,7 +204,7 @@ def event_delivery(settings: FanoutSettings) -> EventDelivery:
         RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, BACKOFF_CAP_SECONDS),
     )
     return EventDelivery(
-        event_log=EventLog(aws_clients.event_log_table(), settings.event_retention_seconds),
+        event_log=EventLog(clients.event_log_table(), settings.event_retention_seconds),
         new_finder=lambda: RecipientFinder(connections_table, settings.query_page_size),
         new_screen=lambda: RecipientScreen(
             MemoizedRevocations(revocations).revoked_at, close, leeway_seconds

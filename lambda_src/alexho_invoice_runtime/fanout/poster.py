@@ -131,7 +131,7 @@ class ConnectionPoster:
                     self._remove(connection_id)
                     return PostResult(Outcome.GONE, attempt - 1)
                 if reply.status not in RETRYABLE_STATUSES or attempt >= self._retry.max_attempts:
-                    # Like botocore: the error type, else the status itself.
+                    # The error type API Gateway names, else the status itself.
                     code = reply.error_type or str(reply.status)
                     return self._failed(connection_id, attempt, code)
             self._sleep(self._retry.delay(attempt))

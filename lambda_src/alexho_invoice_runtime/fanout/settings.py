@@ -9,6 +9,7 @@ from typing import Final
 
 from alexho_invoice_runtime import settings
 from alexho_invoice_runtime.definitions import DEFAULT_EVENT_RETENTION_SECONDS, Env
+from alexho_invoice_runtime.event_log import retention_seconds_from_env
 
 DEFAULT_WORKERS: Final = 32
 DEFAULT_MAX_ATTEMPTS: Final = 5
@@ -56,9 +57,7 @@ class FanoutSettings:
             query_page_size=_integer(
                 env, Env.FANOUT_QUERY_PAGE_SIZE, DEFAULT_QUERY_PAGE_SIZE, 1, 100_000
             ),
-            event_retention_seconds=_integer(
-                env, Env.EVENT_RETENTION_SECONDS, DEFAULT_EVENT_RETENTION_SECONDS, 1, 10**9
-            ),
+            event_retention_seconds=retention_seconds_from_env(env),
         )
 
 

@@ -28,7 +28,6 @@ import time
 from collections.abc import Mapping
 from typing import Any, Final
 
-from alexho_invoice_runtime import aws_clients
 from alexho_invoice_runtime.access import Access, access_of, close_connection
 from alexho_invoice_runtime.auth.config import leeway_seconds_from_env
 from alexho_invoice_runtime.aws import clients
@@ -190,7 +189,7 @@ def _refresh(connection: Connection, token: str) -> None:
 def _resume(connection: Connection, position: str) -> int:
     """Replay from ``position`` (a cursor or a time position), window included; the count."""
     connection_id = connection.connection_id
-    event_log = EventLog(aws_clients.event_log_table(), retention_seconds_from_env())
+    event_log = EventLog(clients.event_log_table(), retention_seconds_from_env())
     replay = event_log.replay(connection.identity.audience, position, RESUME_BATCH_LIMIT)
     for cursor, event in replay.entries:
         _post(connection_id, encode_event_frame(cursor, event))
