@@ -8,7 +8,6 @@ the HTTP surface alone; the full stack's tests cover the same endpoint behind th
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -25,6 +24,7 @@ from botocore.credentials import Credentials
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from alexho_invoice_local.aws.clients import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 from alexho_invoice_local.gateway.apigw_events import ApiGatewayInfo
 from alexho_invoice_local.gateway.management_api import ManagementApiServer
 from alexho_invoice_local.gateway.server import GatewayLimits, GatewayRoutes, WebSocketGateway
@@ -54,9 +54,7 @@ async def bare_gateway() -> AsyncIterator[Endpoints]:
             ),
             executor,
         )
-        # The credentials the clients below sign with (tests/conftest.py's fake ones).
-        credentials = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
-        management = ManagementApiServer(gateway, STAGE, 128 * 1024, credentials)
+        management = ManagementApiServer(gateway, STAGE, 128 * 1024)
         websocket_port = await gateway.start(HOST, 0)
         management_port = await management.start(HOST, 0)
         try:
@@ -69,10 +67,14 @@ async def bare_gateway() -> AsyncIterator[Endpoints]:
 
 
 def management_client(callback_url: str) -> Any:
+    """boto3's ``@connections`` client, signing with the local stack's credentials (those
+    ``alexho-local env`` hands out), which the Management API verifies."""
     return boto3.client(
         "apigatewaymanagementapi",
         endpoint_url=callback_url,
         region_name=REGION,
+        aws_access_key_id=FAKE_ACCESS_KEY_ID,
+        aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
         config=Config(retries={"max_attempts": 1}),
     )
 
@@ -181,7 +183,14 @@ def raw_post(url: str, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
     return urllib3.request("POST", url, body=b"{}", headers=headers, retries=False)
 
 
-def test_post_signed_by_the_fanout_transport_is_accepted_and_delivered() -> None:
+def test_post_signed_by_the_fanout_transport_is_accepted_and_delivered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The credentials the stack gives its handlers (functions/environment.py).
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_ACCESS_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET_ACCESS_KEY)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+
     async def scenario() -> None:
         async with bare_gateway() as endpoints, connect(endpoints.websocket_url) as websocket:
             connection_id = await only_connection_id(endpoints.gateway)
