@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -50,6 +51,20 @@ def customer_context(issued_at: int) -> dict[str, str]:
     }
 
 
+def access_revoker(
+    aws: AwsTables, endpoint: ManagementEndpoint, clock: Callable[[], float] = time.time
+) -> AccessRevoker:
+    """The publisher SDK's revoker on the test's tables and Management API."""
+    return AccessRevoker(
+        revocations_table=aws.revocations.name,
+        connections_table=aws.connections.name,
+        callback_url=endpoint.url,
+        dynamodb_client=boto3.client("dynamodb"),
+        management_client=boto3.client("apigatewaymanagementapi", endpoint_url=endpoint.url),
+        clock=clock,
+    )
+
+
 def row(aws: AwsTables, connection_id: str) -> dict[str, Any] | None:
     item: dict[str, Any] | None = aws.connections.get_item(
         Key={CONNECTION_ID: connection_id}, ConsistentRead=True
@@ -79,16 +94,7 @@ def test_connects_racing_a_revocation_leave_no_connection_open(
     issued_at = int(time.time())
     ids = [new_connection_id() for _ in range(16)]
     answers: dict[str, int] = {}
-    revoker = AccessRevoker(
-        revocations_table=aws.revocations.name,
-        connections_table=aws.connections.name,
-        callback_url=management_endpoint.url,
-        dynamodb_client=boto3.client("dynamodb"),
-        management_client=boto3.client(
-            "apigatewaymanagementapi", endpoint_url=management_endpoint.url
-        ),
-        clock=lambda: issued_at,
-    )
+    revoker = access_revoker(aws, management_endpoint, clock=lambda: issued_at)
 
     def open_connection(connection_id: str) -> None:
         event = connect_event(connection_id, customer_context(issued_at))
@@ -171,15 +177,7 @@ def test_a_sub_of_the_longest_length_can_be_revoked(
     # GIVEN a connection of an admin whose sub has the longest accepted length
     sub = "s" * MAX_SUBJECT_LENGTH
     (connection_id,) = add_connections(aws.connections, [admin(sub)])
-    revoker = AccessRevoker(
-        revocations_table=aws.revocations.name,
-        connections_table=aws.connections.name,
-        callback_url=management_endpoint.url,
-        dynamodb_client=boto3.client("dynamodb"),
-        management_client=boto3.client(
-            "apigatewaymanagementapi", endpoint_url=management_endpoint.url
-        ),
-    )
+    revoker = access_revoker(aws, management_endpoint)
     # WHEN the subject is revoked THEN its connection is closed
     assert revoker.revoke_subject(sub).disconnected == 1
     assert management_endpoint.deleted == [connection_id]
