@@ -90,7 +90,8 @@ def test_server_error_on_every_attempt_is_counted_and_others_delivered(
     # WHEN an event is delivered
     totals = invoke(invoice_event())
     # THEN the invocation succeeds, one post is failed after two retries, the rest delivered,
-    # and the failing connection keeps its row
+    # and the failing connection is closed (its client resumes) and its row removed
     assert (totals["failed"], totals["retries"], totals["delivered"]) == (1, 2, 4)
     assert set(management_endpoint.recipients()) == set(ids[1:])
-    assert stored_ids(aws) == set(ids)
+    assert management_endpoint.deleted == [ids[0]]
+    assert stored_ids(aws) == set(ids[1:])

@@ -9,7 +9,8 @@ Recording comes first and is idempotent on the event id, so a redelivered event 
 SNS duplicate) keeps its cursor and is posted again under the same id: delivery is
 at-least-once and clients de-duplicate by ``id``. Recipients stream from the ``Query`` pages
 (fetched and screened ahead in a background thread) into the posting loops; a failed read
-raises, a failed post is only counted. Every AWS call goes through
+raises; a failed post is counted and its connection closed (the client resumes, no silent
+gap). Every AWS call goes through
 :mod:`alexho_invoice_runtime.aws`.
 """
 
@@ -202,6 +203,8 @@ def event_delivery(settings: FanoutSettings) -> EventDelivery:
         api,
         store.delete,
         RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, BACKOFF_CAP_SECONDS),
+        # A client that missed this frame must resume: close its connection (no silent gap).
+        close_failed=close,
     )
     return EventDelivery(
         event_log=EventLog(clients.event_log_table(), settings.event_retention_seconds),

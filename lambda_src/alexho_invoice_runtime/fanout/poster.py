@@ -5,7 +5,10 @@ delivered; 410 is gone and removes exactly that connection's row; 429 (throttlin
 transient 500, 502, 503 and 504 are retried with exponential backoff and full jitter up to a
 bounded number of attempts; any other status (403, other 4xx, 501, ...) is a failed post counted
 under its error code; a post that got no answer (a dropped connection, a timeout) is retried
-once. None of these is an exception. :func:`post_to_all` runs it over a stream of connection ids
+once. None of these is an exception. A connection whose post failed for good is handed to
+``close_failed`` (the fan-out closes it): its client missed a live frame it cannot know about,
+so it must reconnect and ``resume`` rather than go on with a silent gap
+(docs/architecture.md §8). :func:`post_to_all` runs it over a stream of connection ids
 from a fixed number of loops on a thread pool, each taking the next id as it finishes a post,
 so ids are consumed as fast as they are posted, with no per-post task, future or callback.
 """
@@ -98,7 +101,8 @@ class PostTally:
 class ConnectionPoster:
     """Posts to one connection through a :class:`ConnectionsApi`, retrying what is transient.
 
-    ``remove_connection`` is called with the id of each connection the API reports gone.
+    ``remove_connection`` is called with the id of each connection the API reports gone, and
+    ``close_failed`` (when given) with the id of each connection whose post failed for good.
     """
 
     def __init__(
@@ -107,11 +111,13 @@ class ConnectionPoster:
         remove_connection: Callable[[str], object],
         retry: RetryPolicy,
         sleep: Callable[[float], None] = time.sleep,
+        close_failed: Callable[[str], object] | None = None,
     ) -> None:
         self._api = api
         self._remove_connection = remove_connection
         self._retry = retry
         self._sleep = sleep
+        self._close_failed = close_failed
 
     def post(self, connection_id: str, data: bytes) -> PostResult:
         """Post ``data`` to ``connection_id``; never raises for an HTTP or network error."""
@@ -152,6 +158,8 @@ class ConnectionPoster:
             "post to connection failed",
             extra={"connectionId": connection_id, "attempts": attempts, "error": code},
         )
+        if self._close_failed is not None:
+            self._close_failed(connection_id)
         return PostResult(Outcome.FAILED, attempts - 1, code)
 
 
