@@ -236,7 +236,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--workers", type=int, nargs="+", default=[16, 32, 64])
+    parser.add_argument("--workers", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--latency-ms", type=float, nargs=2, default=(10.0, 20.0))
     parser.add_argument("--payload-bytes", type=int, default=1000)
     parser.add_argument("--baseline-posts", type=int, default=200)
