@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -99,6 +100,21 @@ def _leaves_loopback(line: str) -> bool:
         if not probe:
             return True
     return False
+
+
+def traced_executable(executable: Path, log: Path, wrapper: Path) -> Path:
+    """Write ``wrapper``: a script that runs ``executable`` with its arguments under strace,
+    logging to ``log`` (for a program another library starts, such as Playwright's browser)."""
+    strace = strace_path()
+    if strace is None:
+        raise FileNotFoundError(HOW_TO_CHECK_BY_HAND)
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f"exec {shlex.quote(strace)} -f -yy --seccomp-bpf -e trace={TRACED_CALLS} "
+        f'-o {shlex.quote(str(log))} {shlex.quote(str(executable))} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    return wrapper
 
 
 def run_traced(

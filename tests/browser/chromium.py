@@ -42,8 +42,9 @@ VIEWPORT: Final = ViewportSize(width=1400, height=900)
 MISSING: Final = f"{CHROMIUM} is missing: run `make setup` (it installs Debian's chromium)"
 
 
-def launch_chromium(playwright: Playwright) -> Browser:
-    """Headless chromium from :data:`CHROMIUM` (raises ``FileNotFoundError`` when missing)."""
+def launch_chromium(playwright: Playwright, executable: Path = CHROMIUM) -> Browser:
+    """Headless chromium from :data:`CHROMIUM` (raises ``FileNotFoundError`` when missing);
+    ``executable`` may be a wrapper that runs it (under strace)."""
     if not CHROMIUM.exists():
         raise FileNotFoundError(MISSING)
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
+    return playwright.chromium.launch(executable_path=str(executable), args=list(CHROMIUM_ARGS))

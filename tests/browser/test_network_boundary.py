@@ -7,11 +7,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from alexho_invoice_local.endpoints import StackEndpoints
-from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, MISSING
+from tests.browser.chromium import CHROMIUM, MISSING, VIEWPORT, launch_chromium
+from tests.browser.demo_page import DemoPage
 from tests.browser.loopback_namespace import namespace_available, network_interfaces
-from tests.network_trace import HOW_TO_CHECK_BY_HAND, NetworkTrace, run_traced, strace_path
+from tests.network_trace import (
+    HOW_TO_CHECK_BY_HAND,
+    NetworkTrace,
+    strace_path,
+    traced_executable,
+)
 
 #: Lines of a real trace of Debian's chromium without the flags, in a namespace with only lo.
 UNFLAGGED_CHROMIUM_TRACE = """\
@@ -53,21 +60,18 @@ def test_chromium_on_the_demo_page_connects_to_nothing_past_loopback(
     if not CHROMIUM.exists():
         pytest.fail(MISSING)
     assert endpoints.demo_page_url is not None
-    # GIVEN the demo page of a local stack, opened in chromium with the tests' flags
-    command = [
-        str(CHROMIUM),
-        *CHROMIUM_ARGS,
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=5000",
-        "--dump-dom",
-        endpoints.demo_page_url,
-    ]
-    # WHEN it loads the page and its script connects, traced by strace
-    result, trace = run_traced(command, tmp_path / "strace.txt", timeout=120)
-    # THEN it rendered the page from the page's server and the gateway, and connected or sent
-    # to nothing past loopback
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert 'data-pane="admin"' in result.stdout
+    # GIVEN chromium launched as the browser tests launch it, traced by strace
+    log = tmp_path / "strace.txt"
+    traced = traced_executable(CHROMIUM, log, tmp_path / "chromium-under-strace")
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright, traced)
+        try:
+            # WHEN it opens the demo page and its three panes connect
+            DemoPage.open(browser.new_context(viewport=VIEWPORT), endpoints.demo_page_url)
+        finally:
+            browser.close()
+    # THEN it reached the page's server and the gateway, and nothing past loopback
+    trace = NetworkTrace.parse(log.read_text(errors="replace"))
     local_ports = {urlsplit(endpoints.demo_page_url).port, urlsplit(endpoints.websocket_url).port}
     assert local_ports <= trace.loopback_ports()
     assert trace.past_loopback() == []
