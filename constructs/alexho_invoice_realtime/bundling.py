@@ -3,7 +3,9 @@
 The asset root holds the ``alexho_invoice_runtime`` package (source folder ``lambda_src/``;
 handlers are ``alexho_invoice_runtime.handlers.<x>.handler``) next to what the Lambda runtime
 lacks: PyJWT with its ``cryptography`` backend, pinned in the package's ``requirements.txt`` and
-installed by ``pip --platform`` for the functions' CPU architecture and Python version. The
+installed by ``pip --platform`` for the functions' CPU architecture and Python version. (The
+runtime reaches AWS through its own standard-library layer, ``alexho_invoice_runtime.aws``, so
+the managed runtime's boto3 and botocore are never imported and need no pin.) The
 package is found by its own name, so a consumer's project with a ``lambda_src`` folder of its
 own never shadows it. All five functions share this one asset (the authorizer is the
 only one that imports PyJWT; packages that are never imported cost nothing at cold start, and one
