@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -53,12 +53,20 @@ class RevocationResult:
     already_gone: int
 
 
+#: How long after the first look for an identity's connections the second one is made (the
+#: index lags its table by a moment).
+DEFAULT_SETTLE_SECONDS: Final = 1.0
+
+
 class AccessRevoker:
     """Revokes access through the construct's revocations table, connections table and the
     API's Management API endpoint (``callback_url``, the stack's ``CallbackUrl`` output).
 
     ``dynamodb_client``/``management_client`` default to boto3 clients in ``region``;
-    ``clock`` returns epoch seconds.
+    ``clock`` returns epoch seconds. The identity's connections are looked up twice, the second
+    time ``settle_seconds`` after the first: they are found through a global secondary index,
+    which lags the table by a moment, and a row written just before the revocation (its
+    ``$connect`` re-check read no revocation yet) may not be in the index at the first look.
     """
 
     def __init__(
@@ -71,6 +79,8 @@ class AccessRevoker:
         dynamodb_client: Any = None,
         management_client: Any = None,
         clock: Callable[[], float] = time.time,
+        settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         for name, value in (
             ("revocations_table", revocations_table),
@@ -91,6 +101,8 @@ class AccessRevoker:
             "apigatewaymanagementapi", endpoint_url=callback_url, region_name=region
         )
         self._clock = clock
+        self._settle_seconds = settle_seconds
+        self._sleep = sleep
 
     def revoke_customer(self, customer_id: str) -> RevocationResult:
         """Revoke every user of customer ``customer_id`` and close their connections."""
@@ -119,16 +131,23 @@ class AccessRevoker:
                 Item={name: _attribute(value) for name, value in item.items()},
             )
             disconnected = gone = 0
-            for connection_id in self._connection_ids(index, attribute, value):
-                try:
-                    self._management.delete_connection(ConnectionId=connection_id)
-                    disconnected += 1
-                except self._management.exceptions.GoneException:
-                    gone += 1
-                self._dynamodb.delete_item(
-                    TableName=self._connections_table,
-                    Key={CONNECTION_ID: {"S": connection_id}},
-                )
+            closed: set[str] = set()
+            for look in range(2):
+                if look:
+                    self._sleep(self._settle_seconds)
+                for connection_id in self._connection_ids(index, attribute, value):
+                    if connection_id in closed:
+                        continue
+                    closed.add(connection_id)
+                    try:
+                        self._management.delete_connection(ConnectionId=connection_id)
+                        disconnected += 1
+                    except self._management.exceptions.GoneException:
+                        gone += 1
+                    self._dynamodb.delete_item(
+                        TableName=self._connections_table,
+                        Key={CONNECTION_ID: {"S": connection_id}},
+                    )
         except (ClientError, BotoCoreError) as error:
             code, _ = aws_error_details(error)
             raise RevocationError(code, f"revoking {key} failed ({code})") from None
