@@ -144,7 +144,8 @@ class FunctionSet:
         }
         return {
             "authorizer": create(fn.AUTHORIZER, authorizer_environment),
-            "connect": create(fn.CONNECT, table_environment),
+            # $connect re-reads the identity's revocations after writing its row.
+            "connect": create(fn.CONNECT, {**table_environment, **revocations_environment}),
             "disconnect": create(fn.DISCONNECT, table_environment),
             # ``refresh`` verifies tokens exactly as the authorizer does.
             "default": create(fn.DEFAULT, {**delivery_environment, **authorizer_environment}),
@@ -180,9 +181,10 @@ class FunctionSet:
                 allow(verifier, ["secretsmanager:GetSecretValue"], [secret.secret_arn])
                 if secret.encryption_key is not None:
                     grant_decrypt_via(secret.encryption_key, verifier, "secretsmanager")
-        for reader in (authorizer, default, fan_out):
+        for reader in (authorizer, connect, default, fan_out):
             allow(reader, ["dynamodb:BatchGetItem"], [revocations.table_arn])
-        allow(connect, ["dynamodb:PutItem"], [connections.table_arn])
+        # $connect: write its row, and delete it again when the identity was revoked meanwhile.
+        allow(connect, ["dynamodb:PutItem", "dynamodb:DeleteItem"], [connections.table_arn])
         allow(disconnect, ["dynamodb:DeleteItem"], [connections.table_arn])
         # $default: read the row, record a refreshed token, delete the row of a closed one.
         allow(
@@ -194,17 +196,23 @@ class FunctionSet:
         allow(fan_out, ["dynamodb:Query"], [audience_index_arn])
         # DeleteItem: a gone connection's row; GetItem: the one target of a probe event.
         allow(fan_out, ["dynamodb:DeleteItem", "dynamodb:GetItem"], [connections.table_arn])
-        # EventLog.record: the id marker's conditional put, the entries' batch write and, on a
-        # redelivery, a consistent read of the cursor the first delivery assigned.
+        # EventLog.record: the id marker's conditional put, the entries' batch write (late ones
+        # deleted in it), the marker's conditional updates (moved to a fresh cursor, committed)
+        # and, on a redelivery, a consistent read of the marker.
         allow(
             fan_out,
-            ["dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem"],
+            [
+                "dynamodb:PutItem",
+                "dynamodb:BatchWriteItem",
+                "dynamodb:GetItem",
+                "dynamodb:UpdateItem",
+            ],
             [event_log.table_arn],
         )
         for table, users in (
             (connections, (connect, disconnect, default, fan_out)),
             (event_log, (default, fan_out)),
-            (revocations, (authorizer, default, fan_out)),
+            (revocations, (authorizer, connect, default, fan_out)),
         ):
             if table.encryption_key is not None:
                 for user in users:

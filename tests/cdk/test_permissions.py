@@ -328,8 +328,14 @@ EDGES = {
     ),
     "connect->connections": Edge(
         "connect",
-        frozenset({"dynamodb:PutItem"}),
+        frozenset({"dynamodb:PutItem", "dynamodb:DeleteItem"}),
         lambda r: r.connections_table.table_arn,
+        "dynamodb",
+    ),
+    "connect->revocations": Edge(
+        "connect",
+        frozenset({"dynamodb:BatchGetItem"}),
+        lambda r: r.revocations_table.table_arn,
         "dynamodb",
     ),
     "disconnect->connections": Edge(
@@ -384,7 +390,14 @@ EDGES = {
     ),
     "fan-out->event-log": Edge(
         "send_invoice_update",
-        frozenset({"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem"}),
+        frozenset(
+            {
+                "dynamodb:PutItem",
+                "dynamodb:BatchWriteItem",
+                "dynamodb:GetItem",
+                "dynamodb:UpdateItem",
+            }
+        ),
         lambda r: r.event_log_table.table_arn,
         "dynamodb",
     ),

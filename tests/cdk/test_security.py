@@ -559,15 +559,20 @@ def test_connect_can_only_put_connection_rows(dev: StackAndTemplate) -> None:
     # GIVEN the connect function's role
     stack, _ = dev
     statements = role_statements(stack_template(dev), _role_ref(stack, "connect"))
-    # THEN apart from its own log stream (and the table's key, test_encryption) it may only
-    # PutItem on the connections table
+    # THEN apart from its own log stream (and the tables' key, test_encryption) it may only
+    # read revocations by key, and put (or, when revoked meanwhile, delete) connection rows
     non_log = [s for s in statements if not str(s["Action"]).startswith(("['logs:", "['kms:"))]
     assert non_log == [
         {
-            "Action": "dynamodb:PutItem",
+            "Action": "dynamodb:BatchGetItem",
+            "Effect": "Allow",
+            "Resource": stack.resolve(stack.realtime.revocations_table.table_arn),
+        },
+        {
+            "Action": ["dynamodb:DeleteItem", "dynamodb:PutItem"],
             "Effect": "Allow",
             "Resource": stack.resolve(stack.realtime.connections_table.table_arn),
-        }
+        },
     ]
 
 

@@ -95,7 +95,9 @@ def test_audience_index_projects_what_fan_out_checks_and_subject_index_exists(
     )
 
 
-@pytest.mark.parametrize("function_key", ["authorizer", "default", "send_invoice_update"])
+@pytest.mark.parametrize(
+    "function_key", ["authorizer", "connect", "default", "send_invoice_update"]
+)
 def test_token_checkers_may_only_batch_get_revocations(
     dev: StackAndTemplate, function_key: str
 ) -> None:
