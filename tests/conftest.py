@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.loopback_guard import GUARD
+from tests.loopback_guard import GUARD, pytest_runtest_makereport
 from tests.xdist_groups import ModuleGroupScheduling
 
 #: ``pytester`` runs a test session inside a test (tests/test_loopback_guard.py).
@@ -35,21 +35,10 @@ for _name, _value in {
     os.environ[_name] = _value
 os.environ.pop("AWS_PROFILE", None)
 
-# Nothing leaves loopback: a connect, sendto or name lookup past it fails the test it happens in.
+# Nothing leaves loopback: a connect, sendto or name lookup past it fails the test it happens in
+# (the hook pytest_runtest_makereport, imported above, fails it).
 GUARD.install()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item,
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Fail the phase (setup, call, teardown) in which a socket reached past loopback."""
-    report: pytest.TestReport = yield
-    violations = GUARD.take_violations()
-    if violations:
-        report.outcome = "failed"
-        report.longrepr = "\n".join(["network access outside loopback:", *violations])
-    return report
+__all__ = ["pytest_runtest_makereport"]
 
 
 #: Folders whose every test is slow: a synth, a local stack, a browser or a benchmark run.

@@ -15,7 +15,10 @@ import ipaddress
 import socket
 import sys
 import threading
+from collections.abc import Generator
 from typing import Any, Final
+
+import pytest
 
 LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 _CHECKED_ADDRESS_EVENTS: Final = frozenset({"socket.connect", "socket.sendto"})
@@ -83,3 +86,17 @@ class LoopbackGuard:
 
 #: The guard ``tests/conftest.py`` installs.
 GUARD: Final = LoopbackGuard()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Fail the phase (setup, call, teardown) in which a socket reached past loopback (the
+    suite's conftest imports this hook)."""
+    report: pytest.TestReport = yield
+    violations = GUARD.take_violations()
+    if violations:
+        report.outcome = "failed"
+        report.longrepr = "\n".join(["network access outside loopback:", *violations])
+    return report

@@ -82,7 +82,9 @@ def test_a_test_that_swallows_the_refusal_still_fails(
 ) -> None:
     # GIVEN a test session with this suite's guard, and a test that catches the refusal
     monkeypatch.setenv("PYTHONPATH", str(REPO))
-    pytester.makeconftest("from tests.conftest import pytest_runtest_makereport\n")
+    pytester.makeconftest(
+        "from tests.loopback_guard import GUARD, pytest_runtest_makereport\nGUARD.install()\n"
+    )
     pytester.makepyfile(
         f"""
         import contextlib, socket
@@ -93,7 +95,9 @@ def test_a_test_that_swallows_the_refusal_still_fails(
         """
     )
     # WHEN it runs
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:syrupy", "-p", "no:xdist"
+    )
     # THEN it fails, naming what it tried
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
