@@ -35,7 +35,7 @@ from alexho_invoice_local.endpoints import (
 )
 from alexho_invoice_local.functions.logs import lambda_output_to
 from alexho_invoice_local.ports import PortInUseError
-from alexho_invoice_local.process_tuning import tune_for_latency
+from alexho_invoice_local.process_tuning import FullCollections, tune_for_latency
 from alexho_invoice_local.settings import (
     DEFAULT_HOST,
     DEFAULT_IDLE_TIMEOUT_SECONDS,
@@ -364,7 +364,8 @@ def _up(args: argparse.Namespace, state_file: Path) -> int:
                 ),
                 flush=True,
             )
-            wait_for_termination()
+            with FullCollections():
+                wait_for_termination()
             print("Stopping: closing connections ($disconnect), draining delivery…", flush=True)
         finally:
             stack.stop()
