@@ -31,7 +31,7 @@ from werkzeug.serving import make_server
 from alexho_invoice_local.aws import moto_memory, moto_speedups
 from alexho_invoice_local.aws.moto_guard import LoopbackOnly
 from alexho_invoice_local.ports import PortInUseError, ensure_port_free, is_address_in_use
-from alexho_invoice_local.process_tuning import tune_for_latency
+from alexho_invoice_local.process_tuning import FullCollections, tune_for_latency
 from alexho_invoice_local.settings import url_host
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ def _serve_in_child(host: str, port: int, control: Connection) -> None:
         control.send(("in-use" if is_address_in_use(error) else "error", repr(error)))
         return
     control.send(("ready", server.get_host_and_port()[1]))
-    with contextlib.suppress(EOFError, OSError):
+    with FullCollections(), contextlib.suppress(EOFError, OSError):
         control.recv()
     server.stop()
 
