@@ -103,7 +103,8 @@ def test_a_dropped_connection_reconnects_and_resumes_what_it_missed(
     )
     # (the fan-out has posted to cust-42's connections once the witness shows it)
     witness.wait_invoice("cust-42", "inv-resume", "PAID")
-    assert page.invoice_statuses("cust-42") == {"inv-resume": "SENT"}
+    # (a resume replays a window before its cursor, so earlier tests' invoices may show too)
+    assert page.invoice_statuses("cust-42")["inv-resume"] == "SENT"
     context.set_offline(False)
 
     # THEN the page reconnects on a new connection and gets the missed event through resume
@@ -111,4 +112,5 @@ def test_a_dropped_connection_reconnects_and_resumes_what_it_missed(
     page.wait_status("cust-42", "open")
     assert paid.event_id in page.notified_event_ids("cust-42")
     assert connection_id not in stack.open_connection_ids()
-    assert console_problems.messages == []
+    # (the client keeps trying while its browser is offline: Chromium logs each refused attempt)
+    assert [m for m in console_problems.messages if "ERR_INTERNET_DISCONNECTED" not in m] == []
