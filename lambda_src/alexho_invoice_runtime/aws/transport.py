@@ -113,8 +113,9 @@ class Endpoint:
         response = connection.getresponse()
         data = response.read()
         answer_headers = {name.lower(): value for name, value in response.getheaders()}
-        if response.will_close:
-            connection.close()
+        # After an answer with "Connection: close" the next request connects again
+        # (``HTTPConnection.connect`` "is called automatically when making a request if the
+        # client does not already have a connection").
         return Reply(response.status, answer_headers, data)
 
     def _connection(self) -> http.client.HTTPConnection:
