@@ -27,7 +27,8 @@ from alexho_invoice_runtime.observability import Metrics, get_logger, lambda_inv
 
 logger = get_logger(__name__)
 
-#: EMF count of refusals (401): Lambda counts each as an error, the errors alarm subtracts it.
+#: EMF count of refusals (401): Lambda counts each as an error; the authorizer alarm watches
+#: ``AuthorizerErrors`` instead, so refusals never raise it.
 REFUSED_METRIC: Final = "ConnectUnauthorized"
 
 
