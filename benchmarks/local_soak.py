@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--stack-arg", action="append", default=[], help="extra `alexho-local up` argument"
     )
+    parser.add_argument(
+        "--keep-logs", type=Path, default=None, help="write the stack's logs to this folder"
+    )
     return parser
 
 
@@ -429,6 +432,16 @@ def churner_losses(run: Run, churners: list[Client]) -> Losses:
     return result
 
 
+def dead_letters(endpoints: StackEndpoints) -> int:
+    """Messages in the on-failure queue (fan-outs that failed three times)."""
+    sqs = boto3.client("sqs", **client_args(endpoints.aws_endpoint_url, endpoints.region))
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=endpoints.on_failure_queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())
+
+
 def connection_rows(endpoints: StackEndpoints) -> int:
     dynamodb = boto3.client("dynamodb", **client_args(endpoints.aws_endpoint_url, endpoints.region))
     answer = dynamodb.scan(TableName=endpoints.connections_table, Select="COUNT")
@@ -475,7 +488,7 @@ def report(
     )
     print(f"orphan rows after the clients left: {orphans}")
     failures = ", ".join(f"{kind} {count}" for kind, count in sorted(soak.failures.items()))
-    print(f"failed connects or connections: {failures or 'none'}")
+    print(f"failures and dead letters: {failures or 'none'}")
     print()
     print(f"RSS (MB)       start  at {warm_up:.0f} s    end   slope MB/h  after warm-up MB/h")
     flat = True
@@ -503,6 +516,9 @@ def report(
             f"{name:<13} {first[0]:9.1f} / {first[1]:7.1f}   {last[0]:8.1f} / {last[1]:7.1f}"
             f"   {ratio:14.2f}"
         )
+    tenth = args.duration / 10
+    counts = Counter(min(9, int(at // tenth)) for at, _ in run.delivery.samples)
+    print("witness deliveries by tenth: " + " ".join(str(counts[n]) for n in range(10)))
     clean = witnesses.lost == witnesses.misrouted == churners.lost == churners.misrouted == 0
     print()
     print(f"target RSS flat after warm-up (|slope| <= {FLAT_MB_PER_HOUR:.0f} MB/h): {_yes(flat)}")
@@ -543,6 +559,7 @@ async def soak(args: argparse.Namespace, endpoints: StackEndpoints, root: int) -
         deliveries_settled(state.run, watching),
     )
     orphans = await orphan_rows(endpoints)
+    state.failures["fan-outs dead-lettered"] = await asyncio.to_thread(dead_letters, endpoints)
     return report(
         args,
         state,
@@ -556,9 +573,11 @@ async def soak(args: argparse.Namespace, endpoints: StackEndpoints, root: int) -
 def main() -> int:
     args = build_parser().parse_args()
     raise_open_file_limit(4 * (args.clients + args.witnesses) + 256)
-    with tempfile.TemporaryDirectory(prefix="alexho-soak-") as workdir:
+    with tempfile.TemporaryDirectory(prefix="alexho-soak-") as scratch:
+        workdir = args.keep_logs or Path(scratch)
+        workdir.mkdir(parents=True, exist_ok=True)
         extra = ["--env", f"EVENT_RETENTION_SECONDS={args.retention}", *args.stack_arg]
-        process, endpoints = start_stack(Path(workdir), "WARNING", extra)
+        process, endpoints = start_stack(workdir, "WARNING", extra)
         try:
             clean = asyncio.run(soak(args, endpoints, process.pid))
         finally:
