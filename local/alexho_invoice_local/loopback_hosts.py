@@ -10,6 +10,7 @@ subdomains never reach DNS in browsers, so no page can rebind them.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Collection
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -48,11 +49,12 @@ def split_host(value: str) -> tuple[str, int | None]:
     return parts.hostname, port
 
 
-def is_own_host(value: str, port: int) -> bool:
-    """Whether a ``Host`` header value names a loopback host and exactly ``port``; raises
-    :class:`MalformedHostError` for a value that is not a host at all."""
+def is_own_host(value: str, port: int, forwarded: Collection[int] = ()) -> bool:
+    """Whether a ``Host`` header value names a loopback host and exactly ``port`` (or one of
+    the ``forwarded`` loopback ports that lead to it); raises :class:`MalformedHostError` for
+    a value that is not a host at all."""
     hostname, named_port = split_host(value)
-    return named_port == port and is_loopback_name(hostname)
+    return (named_port == port or named_port in forwarded) and is_loopback_name(hostname)
 
 
 def is_loopback_origin(origin: str) -> bool:

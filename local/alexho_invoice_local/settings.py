@@ -99,6 +99,9 @@ class StackSettings:
     extra_lambda_env: dict[str, str] = field(default_factory=dict)
     #: Browser origins that may open WebSockets besides pages served from loopback (any port).
     allowed_origins: tuple[str, ...] = ()
+    #: Loopback ports that forward to the stack's listeners (an SSH tunnel, a container's port
+    #: mapping, a test's relay): every listener accepts them in ``Host`` besides its own.
+    forwarded_ports: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "host", loopback_host(self.host))

@@ -231,6 +231,7 @@ class LocalStack:
             settings.host,
             settings.port_after(2, settings.moto_port),
             in_process=settings.moto_in_process,
+            forwarded_ports=settings.forwarded_ports,
         )
         self._moto.start()
         aws_endpoint = self._moto.endpoint_url
@@ -270,9 +271,13 @@ class LocalStack:
             limits,
             self._route_executor,
             allowed_origins=settings.allowed_origins,
+            forwarded_ports=settings.forwarded_ports,
         )
         management = self._management = ManagementApiServer(
-            gateway, settings.stage, settings.max_message_bytes
+            gateway,
+            settings.stage,
+            settings.max_message_bytes,
+            forwarded_ports=settings.forwarded_ports,
         )
         management_port = self.call(
             management.start(settings.host, settings.port_after(1, settings.management_port))
@@ -328,6 +333,6 @@ class LocalStack:
     def _start_demo_page(self, endpoints: StackEndpoints) -> StackEndpoints:
         settings = self.settings
         app = DemoPageApp(endpoints, page_dir_of(settings.demo_page_dir))
-        self._demo_page = DemoPageServer(app)
+        self._demo_page = DemoPageServer(app, settings.forwarded_ports)
         port = self._demo_page.start(settings.host, settings.port_after(3, settings.demo_page_port))
         return replace(endpoints, demo_page_url=f"http://{url_host(settings.host)}:{port}/")

@@ -96,6 +96,8 @@ def stack_settings(faults: Faults) -> StackSettings:
         management_port=faults.management_port,
         moto_port=faults.moto_port,
         retry_delays_seconds=(0.2, 0.4),
+        # The relay and the proxy forward to moto and to the Management API.
+        forwarded_ports=(faults.relay.port, faults.connections_proxy.port),
         extra_lambda_env={
             Env.AWS_ENDPOINT_URL: f"http://127.0.0.1:{faults.relay.port}",
             Env.CALLBACK_URL: f"http://127.0.0.1:{faults.connections_proxy.port}/local",

@@ -16,7 +16,7 @@ And no answer carries ``Access-Control-*`` headers, so no other origin may read 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 from alexho_invoice_local.loopback_hosts import MalformedHostError, is_own_host
@@ -32,9 +32,10 @@ class LoopbackOnly:
     """Answers 400/403 itself for a request that is not from a local program; strips CORS
     headers from moto's answers. :attr:`port` is set once the server is bound."""
 
-    def __init__(self, app: WSGIApplication) -> None:
+    def __init__(self, app: WSGIApplication, forwarded_ports: Collection[int] = ()) -> None:
         self._app = app
         self.port = 0
+        self._forwarded_ports = frozenset(forwarded_ports)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         refusal = self._refusal(environ)
@@ -56,7 +57,7 @@ class LoopbackOnly:
     def _refusal(self, environ: WSGIEnvironment) -> tuple[str, str] | None:
         host = str(environ.get("HTTP_HOST", ""))
         try:
-            own = is_own_host(host, self.port)
+            own = is_own_host(host, self.port, self._forwarded_ports)
         except MalformedHostError:
             return "400 Bad Request", "missing, malformed or repeated Host header"
         if not own:

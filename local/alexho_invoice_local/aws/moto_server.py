@@ -44,10 +44,19 @@ _START_TIMEOUT_SECONDS = 60.0
 class MotoBackend:
     """Serves moto on ``host:port`` (0: a free port) in a child process or a thread."""
 
-    def __init__(self, host: str, port: int, *, in_process: bool = False) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        in_process: bool = False,
+        forwarded_ports: tuple[int, ...] = (),
+    ) -> None:
         self._host = host
         self._requested_port = port
         self._in_process = in_process
+        #: Loopback ports that forward to moto, accepted in ``Host`` besides its own.
+        self._forwarded_ports = forwarded_ports
         self._thread_server: _ReportingMotoServer | None = None
         self._child: multiprocessing.process.BaseProcess | None = None
         self._control: Connection | None = None
@@ -69,7 +78,7 @@ class MotoBackend:
         self._control = parent_end
         self._child = context.Process(
             target=_serve_in_child,
-            args=(self._host, self._requested_port, child_end),
+            args=(self._host, self._requested_port, child_end, self._forwarded_ports),
             name="moto-server",
             daemon=True,
         )
@@ -130,7 +139,11 @@ class MotoBackend:
 def _start_thread_server(backend: MotoBackend) -> int:
     # werkzeug logs every request line to stderr; the stack's own output says what matters.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = _ReportingMotoServer(ip_address=backend._host, port=backend._requested_port)
+    server = _ReportingMotoServer(
+        ip_address=backend._host,
+        port=backend._requested_port,
+        forwarded_ports=backend._forwarded_ports,
+    )
     server.start()
     if server.startup_error is not None:
         if is_address_in_use(server.startup_error):
@@ -140,7 +153,9 @@ def _start_thread_server(backend: MotoBackend) -> int:
     return server.get_host_and_port()[1]
 
 
-def _serve_in_child(host: str, port: int, control: Connection) -> None:
+def _serve_in_child(
+    host: str, port: int, control: Connection, forwarded_ports: tuple[int, ...] = ()
+) -> None:
     """Child process: serve until the parent says stop or disappears (its pipe closes)."""
     # Ctrl-C reaches the whole process group: the parent decides when moto stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -148,7 +163,7 @@ def _serve_in_child(host: str, port: int, control: Connection) -> None:
     moto_speedups.install()
     moto_memory.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = _ReportingMotoServer(ip_address=host, port=port)
+    server = _ReportingMotoServer(ip_address=host, port=port, forwarded_ports=forwarded_ports)
     server.start()
     error = server.startup_error
     if error is not None:
@@ -191,14 +206,16 @@ class _ReportingMotoServer(ThreadedMotoServer):
     DynamoDB one request at a time (:class:`_OneDynamoDbRequestAtATime`) and local programs
     only (:class:`~alexho_invoice_local.aws.moto_guard.LoopbackOnly`)."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, forwarded_ports: tuple[int, ...] = (), **kwargs: Any) -> None:
         super().__init__(verbose=False, **kwargs)
         self.startup_error: BaseException | None = None
+        self._forwarded_ports = forwarded_ports
 
     def _server_entry(self) -> None:
         try:
             app = LoopbackOnly(
-                _OneDynamoDbRequestAtATime(DomainDispatcherApplication(create_backend_app))
+                _OneDynamoDbRequestAtATime(DomainDispatcherApplication(create_backend_app)),
+                self._forwarded_ports,
             )
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler

@@ -41,9 +41,13 @@ class Refusal:
 
 
 def handshake_refusal(
-    headers: Headers, port: int, allowed_origins: Collection[str] = ()
+    headers: Headers,
+    port: int,
+    allowed_origins: Collection[str] = (),
+    forwarded_ports: Collection[int] = (),
 ) -> Refusal | None:
-    """Why a handshake to the gateway on ``port`` is refused, or ``None``."""
+    """Why a handshake to the gateway on ``port`` (or a loopback port forwarded to it) is
+    refused, or ``None``."""
     for name in SINGLE_HEADERS:
         if len(headers.get_all(name)) > 1:
             return Refusal(400, f"Bad Request: more than one {name} header")
@@ -51,7 +55,7 @@ def handshake_refusal(
     if host is None:
         return Refusal(400, "Bad Request: no Host header")
     try:
-        own = is_own_host(host, port)
+        own = is_own_host(host, port, forwarded_ports)
     except MalformedHostError:
         return Refusal(400, "Bad Request: malformed Host header")
     if not own:

@@ -28,6 +28,7 @@ import contextlib
 import email.utils
 import json
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -84,12 +85,14 @@ class ManagementApiServer:
         stage: str,
         max_payload_bytes: int,
         credentials: tuple[str, str] = (FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY),
+        forwarded_ports: Collection[int] = (),
     ) -> None:
         self._gateway = gateway
         self._stage = stage
         self._max_payload = max_payload_bytes
         #: The one access key and secret key whose signatures are accepted.
         self._credentials = credentials
+        self._forwarded_ports = frozenset(forwarded_ports)
         self._port = 0
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.Task[None]] = set()
@@ -149,7 +152,7 @@ class ManagementApiServer:
                 400, "BadRequestException", f"Malformed HTTP request: {error}", close=True
             )
         try:
-            own_host = is_own_host(headers.get("host", ""), self._port)
+            own_host = is_own_host(headers.get("host", ""), self._port, self._forwarded_ports)
         except MalformedHostError:
             return _error(400, "BadRequestException", "Malformed Host header", close=True)
         if "chunked" in headers.get("transfer-encoding", "").lower():

@@ -106,12 +106,15 @@ class WebSocketGateway:
         limits: GatewayLimits,
         executor: Executor,
         allowed_origins: Collection[str] = (),
+        forwarded_ports: Collection[int] = (),
     ) -> None:
         self.api = api
         self.routes = routes
         self.limits = limits
         #: Browser origins let in besides pages served from loopback (see handshake_guard).
         self.allowed_origins = frozenset(allowed_origins)
+        #: Loopback ports that forward to this gateway, accepted in ``Host`` besides its own.
+        self.forwarded_ports = frozenset(forwarded_ports)
         self._port = 0
         self.registry = ConnectionRegistry()
         self._executor = executor
@@ -171,7 +174,9 @@ class WebSocketGateway:
     async def _process_request(
         self, websocket: ServerConnection, request: Request
     ) -> Response | None:
-        refusal = handshake_refusal(request.headers, self._port, self.allowed_origins)
+        refusal = handshake_refusal(
+            request.headers, self._port, self.allowed_origins, self.forwarded_ports
+        )
         if refusal is not None:
             return _json_response(refusal.status, {"message": refusal.message})
         if "websocket" not in request.headers.get("Upgrade", "").lower():

@@ -9,7 +9,7 @@ malformed or repeated ``Host`` (or a repeated header the guard reads) gets a 400
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Final
 
 from alexho_invoice_local.loopback_hosts import MalformedHostError, is_own_host
@@ -23,15 +23,22 @@ class BadRequestError(ValueError):
     """A request too malformed to judge (HTTP 400)."""
 
 
-def refusal(method: str, path: str, headers: Mapping[str, str], port: int) -> str | None:
-    """Why this request to the server on ``port`` is refused (403), or ``None`` when it may
-    be answered; raises :class:`BadRequestError` for a missing or malformed ``Host``.
+def refusal(
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    port: int,
+    forwarded_ports: Collection[int] = (),
+) -> str | None:
+    """Why this request to the server on ``port`` (or a loopback port forwarded to it) is
+    refused (403), or ``None`` when it may be answered; raises :class:`BadRequestError` for a
+    missing or malformed ``Host``.
 
     ``headers`` has lower-case names.
     """
     host = headers.get("host", "").lower()
     try:
-        own = is_own_host(host, port)
+        own = is_own_host(host, port, forwarded_ports)
     except MalformedHostError:
         raise BadRequestError("missing or malformed Host header") from None
     if not own:

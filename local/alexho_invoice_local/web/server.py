@@ -30,8 +30,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], app: DemoPageApp) -> None:
+    def __init__(
+        self, address: tuple[str, int], app: DemoPageApp, forwarded_ports: tuple[int, ...]
+    ) -> None:
         self.app = app
+        self.forwarded_ports = forwarded_ports
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, _Handler)
 
@@ -73,7 +76,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         headers = {name.lower(): value for name, value in self.headers.items()}
         try:
-            reason = refusal(self.command, path, headers, self.server.server_port)
+            reason = refusal(
+                self.command, path, headers, self.server.server_port, self.server.forwarded_ports
+            )
         except BadRequestError as error:
             self._send(Reply(400, f'{{"error": "{error}"}}'.encode()), close=True)
             return
@@ -110,15 +115,16 @@ class _Handler(BaseHTTPRequestHandler):
 class DemoPageServer:
     """Serves :class:`DemoPageApp` on a loopback address, in a thread of its own."""
 
-    def __init__(self, app: DemoPageApp) -> None:
+    def __init__(self, app: DemoPageApp, forwarded_ports: tuple[int, ...] = ()) -> None:
         self._app = app
+        self._forwarded_ports = forwarded_ports
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def start(self, host: str, port: int) -> int:
         """Listen on ``host:port`` (a loopback address; 0: a free port); returns the port."""
         with explained_bind_errors(_SERVICE, host, port):
-            server = _Server((host, port), self._app)
+            server = _Server((host, port), self._app, self._forwarded_ports)
         bound: int = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(
