@@ -14,6 +14,7 @@ import http.client
 import json
 import socket
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
@@ -104,6 +105,8 @@ class FailingConnectionsProxy:
     def __init__(self, upstream_port: int) -> None:
         self.failing: set[str] = set()
         self.failed_requests = 0
+        #: Requests answered 500, by HTTP method (the fan-out POSTs, then DELETEs to close).
+        self.failed_by_method: Counter[str] = Counter()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -126,6 +129,7 @@ class FailingConnectionsProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if unquote(urlsplit(self.path).path.rsplit("/", 1)[-1]) in proxy.failing:
                     proxy.failed_requests += 1
+                    proxy.failed_by_method[self.command] += 1
                     self._answer(
                         500,
                         [("x-amzn-ErrorType", "InternalServerErrorException")],

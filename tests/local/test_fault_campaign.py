@@ -35,6 +35,7 @@ from alexho_invoice_local.settings import StackSettings
 from alexho_invoice_local.stack import LocalStack
 from alexho_invoice_local.tokens import LocalTokens
 from alexho_invoice_publisher import InvoiceEventPublisher
+from alexho_invoice_runtime.aws.retry import DEFAULT_POLICY
 from alexho_invoice_runtime.aws.transport import TIMEOUT_SECONDS as READ_TIMEOUT_SECONDS
 from alexho_invoice_runtime.contract import EventType, audiences_for_event, build_event
 from alexho_invoice_runtime.definitions import ADMIN_AUDIENCE, Env
@@ -377,18 +378,21 @@ def test_connections_answering_500_for_one_connection_leave_the_others_unaffecte
     fleet.connect("failing admin", tokens.admin("failing-admin"))
     (failing_id,) = set(stack.open_connection_ids()) - before
     # GIVEN @connections answering 500 for one admin's connection
-    failed_before = faults.connections_proxy.failed_requests
+    failed = faults.connections_proxy.failed_by_method
+    posts_before, deletes_before = failed["POST"], failed["DELETE"]
     faults.connections_proxy.failing.add(failing_id)
     try:
         events = [publish_event(publisher, ledger, "500 for one connection") for _ in range(3)]
         # THEN the others get every event, that connection none, and it stays open
         assert wait_until(lambda: all(delivered(fleet, p) for p in events), timeout=30)
         # 500 is transient: each post to that connection is retried up to the fan-out's
-        # attempts, so wait until every attempt has been answered 500 before @connections heals.
+        # attempts, then the fan-out tries to close it (DELETE, retried by the AWS layer) so
+        # that its client resumes; wait until every one of those attempts has been answered
+        # 500 before @connections heals.
         assert wait_until(
             lambda: (
-                faults.connections_proxy.failed_requests - failed_before
-                >= len(events) * DEFAULT_MAX_ATTEMPTS
+                failed["POST"] - posts_before >= len(events) * DEFAULT_MAX_ATTEMPTS
+                and failed["DELETE"] - deletes_before >= len(events) * DEFAULT_POLICY.max_attempts
             ),
             timeout=30,
         )
