@@ -73,8 +73,9 @@ diff: setup ## cdk diff against the deployed stacks (needs AWS credentials)
 	cdk diff
 
 ENV ?= dev
-deploy: setup ## deploy one environment: make deploy ENV=prod (AWS credentials; `cdk bootstrap` once)
-	cdk deploy AlexHoInvoiceRealtime-$(ENV)
+ALARM_EMAIL ?=
+deploy: setup ## deploy one environment: make deploy ENV=prod ALARM_EMAIL=oncall@example.com (the address on the first deploy; AWS credentials; `cdk bootstrap` once)
+	cdk deploy AlexHoInvoiceRealtime-$(ENV) $(if $(ALARM_EMAIL),--parameters AlarmEmail=$(ALARM_EMAIL))
 
 lint: setup ## ruff and mypy
 	ruff check .
