@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -59,3 +60,38 @@ def test_a_connection_idle_past_the_limit_is_replaced_before_the_server_drops_it
     # THEN it went out on a new connection and was answered
     assert second.status == 200
     assert second.body != first.body
+
+
+class _RecordsClosedConnections(_ClosesIdleConnections):
+    """As above, but keeps an idle connection open for 5 s and records the client ports whose
+    connection the client closed."""
+
+    timeout = 5.0
+    closed_ports: ClassVar[list[int]] = []
+
+    def finish(self) -> None:
+        super().finish()
+        type(self).closed_ports.append(self.client_address[1])
+
+
+def test_the_connection_of_a_thread_that_ended_is_closed() -> None:
+    loopback = LoopbackHTTPServer(_RecordsClosedConnections)
+    loopback.start()
+    try:
+        endpoint = Endpoint(loopback.base_url, service="dynamodb", region="eu-west-1")
+        ports: list[bytes] = []
+        # GIVEN a thread (as the fan-out's per-event reader is) that made a request
+        thread = threading.Thread(
+            target=lambda: ports.append(endpoint.request("POST", "/", b"{}").body)
+        )
+        thread.start()
+        # WHEN the thread ends
+        thread.join()
+        # THEN its connection is closed by the client, long before the server's idle timeout
+        port = int(ports[0])
+        deadline = time.monotonic() + 2.0
+        while port not in _RecordsClosedConnections.closed_ports and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert port in _RecordsClosedConnections.closed_ports
+    finally:
+        loopback.stop()

@@ -5,16 +5,21 @@ fan-out's posting threads never wait for one another's connection and a warm con
 its connections across invocations. A connection idle for longer than ``max_idle_seconds`` (a
 frozen Lambda container's, say) is closed and replaced before a request rather than reused, as
 servers close idle keep-alive connections on their side; a request is never sent twice here (a
-request that got no answer may have been acted on: retrying is the caller's decision). HTTPS
-uses the default ``ssl`` context (the system's CA certificates, or ``AWS_CA_BUNDLE``).
+request that got no answer may have been acted on: retrying is the caller's decision). A
+thread's connection is closed when the thread ends (the fan-out starts a reading thread per
+event), so a warm container keeps no sockets of finished threads. HTTPS uses one default
+``ssl`` context per endpoint (the system's CA certificates, or ``AWS_CA_BUNDLE``), built on the
+first HTTPS connection.
 """
 
 from __future__ import annotations
 
 import http.client
 import os
+import ssl
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -30,6 +35,17 @@ TIMEOUT_SECONDS: Final = 5.0
 MAX_IDLE_SECONDS: Final = 15.0
 USER_AGENT: Final = "alexho-invoice-realtime (stdlib http.client, SigV4)"
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+
+
+class _Held:
+    """A thread's connection and when it was last used; held only by that thread's
+    ``threading.local``, so it goes (and its connection is closed) when the thread ends."""
+
+    __slots__ = ("__weakref__", "connection", "used_at")
+
+    def __init__(self, connection: http.client.HTTPConnection) -> None:
+        self.connection = connection
+        self.used_at = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -70,8 +86,8 @@ class Endpoint:
         self._region = region
         self._max_idle = max_idle_seconds
         self._local = threading.local()
-        self._all: list[http.client.HTTPConnection] = []
-        self._lock = threading.Lock()
+        self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
+        self._ssl_context: ssl.SSLContext | None = None
 
     def request(
         self, method: str, path: str, body: bytes = b"", headers: Mapping[str, str] | None = None
@@ -92,13 +108,13 @@ class Endpoint:
         all_headers = {**to_sign, **signed, "User-Agent": USER_AGENT}
         if body or method in ("POST", "PUT"):
             all_headers["Content-Length"] = str(len(body))
-        connection = self._connection()
+        held = self._connection()
         try:
-            reply = self._send(connection, method, full_path, body, all_headers)
+            reply = self._send(held.connection, method, full_path, body, all_headers)
         except (OSError, http.client.HTTPException) as error:
-            self._drop(connection)
+            self._drop(held)
             raise AwsError(NO_ANSWER, 0, type(error).__name__) from None
-        self._local.used_at = time.monotonic()
+        held.used_at = time.monotonic()
         return reply
 
     @staticmethod
@@ -118,39 +134,38 @@ class Endpoint:
         # client does not already have a connection").
         return Reply(response.status, answer_headers, data)
 
-    def _connection(self) -> http.client.HTTPConnection:
+    def _connection(self) -> _Held:
         """This thread's connection; a new one after :attr:`max_idle_seconds` of idleness."""
-        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
-        if connection is not None:
-            if time.monotonic() - getattr(self._local, "used_at", 0.0) <= self._max_idle:
-                return connection
-            self._drop(connection)
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is not None:
+            if time.monotonic() - held.used_at <= self._max_idle:
+                return held
+            self._drop(held)
+        connection: http.client.HTTPConnection
         if self._https:
-            import ssl
-
-            context = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE") or None)
+            if self._ssl_context is None:  # a race builds two equal contexts, no harm
+                self._ssl_context = ssl.create_default_context(
+                    cafile=os.environ.get("AWS_CA_BUNDLE") or None
+                )
             connection = http.client.HTTPSConnection(
-                self._hostname, self._port, timeout=TIMEOUT_SECONDS, context=context
+                self._hostname, self._port, timeout=TIMEOUT_SECONDS, context=self._ssl_context
             )
         else:
             connection = http.client.HTTPConnection(
                 self._hostname, self._port, timeout=TIMEOUT_SECONDS
             )
-        self._local.connection = connection
-        with self._lock:
-            self._all.append(connection)
-        return connection
+        held = _Held(connection)
+        # When the thread ends, its local (and so ``held``) goes: close the socket with it.
+        weakref.finalize(held, connection.close)
+        self._local.held = held
+        self._held.add(held)
+        return held
 
-    def _drop(self, connection: http.client.HTTPConnection) -> None:
-        connection.close()
-        self._local.connection = None
-        with self._lock:
-            if connection in self._all:
-                self._all.remove(connection)
+    def _drop(self, held: _Held) -> None:
+        held.connection.close()
+        self._local.held = None
 
     def close(self) -> None:
-        """Close every thread's connection (tests)."""
-        with self._lock:
-            connections, self._all = self._all, []
-        for connection in connections:
-            connection.close()
+        """Close every live thread's connection (tests)."""
+        for held in list(self._held):
+            held.connection.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Generator, Iterable
@@ -54,7 +55,10 @@ def prefetched(source: Iterable[T], depth: int, name: str = "prefetch") -> Gener
             return
         offer(_END)
 
-    producer = threading.Thread(target=produce, name=name, daemon=True)
+    # The invocation's context (correlation id, request id) goes with it onto the thread's logs.
+    producer = threading.Thread(
+        target=contextvars.copy_context().run, args=(produce,), name=name, daemon=True
+    )
     producer.start()
     try:
         while True:
