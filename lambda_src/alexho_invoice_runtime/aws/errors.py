@@ -14,7 +14,8 @@ GONE: Final = "GoneException"
 class AwsError(Exception):
     """An AWS call failed. ``code`` is the service's error type (``ThrottlingException``,
     ``ResourceNotFoundException``, ...) or :data:`NO_ANSWER`; ``status`` the HTTP status, 0 when
-    no answer came. The message never holds request data (keys, tokens, payloads)."""
+    no answer came. The message never holds request data (keys, tokens, payloads); it may hold
+    the service's own error message."""
 
     def __init__(self, code: str, status: int, message: str = "") -> None:
         super().__init__(f"{code} ({status}){': ' + message if message else ''}")

@@ -33,7 +33,7 @@ class FanoutSettingError(ValueError):
 class FanoutSettings:
     """How one container fans events out."""
 
-    #: Threads posting concurrently; also the size of the HTTP connection pool.
+    #: Threads posting concurrently (each keeps its own keep-alive connection).
     workers: int = DEFAULT_WORKERS
     #: Attempts per post while the endpoint throttles (or the connection drops).
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
