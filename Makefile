@@ -10,11 +10,12 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 STRACE := /usr/bin/strace
+IP := /usr/sbin/ip
 BUNDLE_DEPS := .bundle-cache/.filled
 
 .PHONY: setup run synth diff deploy lint test test-fast bench clean
 
-setup: $(VENV)/.installed node_modules/.installed $(CHROMIUM) $(STRACE) $(DEMO)/dist/index.html $(BUNDLE_DEPS) ## .venv, the pinned CDK CLI, chromium, strace, the demo page, the Lambda asset's dependencies
+setup: $(VENV)/.installed node_modules/.installed $(CHROMIUM) $(STRACE) $(IP) $(DEMO)/dist/index.html $(BUNDLE_DEPS) ## .venv, the pinned CDK CLI, chromium, strace, ip, the demo page, the Lambda asset's dependencies
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,11 @@ $(CHROMIUM):
 $(STRACE):
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends strace
+
+# iproute2's ip: .ci/loopback-only brings up `lo` in the tests' network namespace with it.
+$(IP):
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends iproute2
 
 # The Lambda asset's pinned dependencies (arm64 wheels that pip fetches from PyPI), in the
 # construct's bundle cache, so that the tests synthesize without network.

@@ -1,12 +1,13 @@
 """The test suite's in-process network boundary: a socket that would reach past loopback fails.
 
-An audit hook (:func:`sys.addaudithook`) sees every ``socket.connect``, ``socket.sendto`` and
-name lookup of this process. One aimed past loopback is recorded and refused with
-:class:`NonLoopbackConnectionError` (an ``OSError``, as an unreachable network gives), and
-``tests/conftest.py`` fails the test it happened in. Allowed: 127.0.0.0/8, ``::1`` (and
-``::ffff:127.x``), the unspecified addresses a server binds to, ``localhost`` and
-``*.localhost``, and every non-IP socket (unix, netlink). Child processes are outside its
-reach: ``make test`` runs the whole suite in a network namespace with only ``lo`` for them.
+An audit hook (:func:`sys.addaudithook`) sees every ``socket.connect``, ``socket.sendto``,
+``socket.sendmsg`` and name or address lookup of this process. One aimed past loopback is
+recorded and refused with :class:`NonLoopbackConnectionError` (an ``OSError``, as an
+unreachable network gives), and ``tests/conftest.py`` fails the test it happened in. Allowed:
+127.0.0.0/8, ``::1`` (and ``::ffff:127.x``), the unspecified addresses a server binds to,
+``localhost`` and ``*.localhost``, and every non-IP socket (unix, netlink). Child processes are
+outside its reach: ``make test`` runs the whole suite in a network namespace with only ``lo``
+for them.
 """
 
 from __future__ import annotations
@@ -21,9 +22,14 @@ from typing import Any, Final
 import pytest
 
 LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
-_CHECKED_ADDRESS_EVENTS: Final = frozenset({"socket.connect", "socket.sendto"})
+_CHECKED_ADDRESS_EVENTS: Final = frozenset({"socket.connect", "socket.sendto", "socket.sendmsg"})
 _CHECKED_NAME_EVENTS: Final = frozenset(
-    {"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex"}
+    {
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "socket.gethostbyname_ex",
+        "socket.gethostbyaddr",
+    }
 )
 _IP_FAMILIES: Final = frozenset({socket.AF_INET, socket.AF_INET6})
 
@@ -69,13 +75,18 @@ class LoopbackGuard:
     def _audit(self, event: str, args: tuple[Any, ...]) -> None:
         if event in _CHECKED_ADDRESS_EVENTS:
             sock, address = args
-            if sock.family not in _IP_FAMILIES or is_loopback_host(address[0]):
+            # (``sendmsg`` on a connected socket has no address: its connect was checked)
+            if address is None or sock.family not in _IP_FAMILIES or is_loopback_host(address[0]):
                 return
             target = f"{address[0]}:{address[1]}"
         elif event in _CHECKED_NAME_EVENTS:
             if is_loopback_host(args[0]):
                 return
             target = repr(args[0])
+        elif event == "socket.getnameinfo":
+            if is_loopback_host(args[0][0]):
+                return
+            target = repr(args[0][0])
         else:
             return
         message = f"{event} to {target}: only loopback is allowed in the tests"

@@ -4,6 +4,7 @@ fails the test; loopback and unix sockets pass."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,35 @@ def test_a_lookup_of_an_aws_hostname_is_refused_and_recorded() -> None:
     assert GUARD.take_violations() == [
         "socket.getaddrinfo to 'dynamodb.eu-west-1.amazonaws.com': only loopback is allowed "
         "in the tests"
+    ]
+
+
+def test_a_datagram_sent_with_sendmsg_past_loopback_is_refused_and_recorded() -> None:
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock,
+        pytest.raises(NonLoopbackConnectionError),
+    ):
+        sock.sendmsg([b"x"], [], 0, (UNROUTED, 9))
+    assert GUARD.take_violations() == [
+        f"socket.sendmsg to {UNROUTED}:9: only loopback is allowed in the tests"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lookup", "event"),
+    [
+        (lambda: socket.gethostbyaddr(UNROUTED), "socket.gethostbyaddr"),
+        (lambda: socket.getnameinfo((UNROUTED, 80), 0), "socket.getnameinfo"),
+    ],
+    ids=["gethostbyaddr", "getnameinfo"],
+)
+def test_a_reverse_lookup_past_loopback_is_refused_and_recorded(
+    lookup: Callable[[], object], event: str
+) -> None:
+    with pytest.raises(NonLoopbackConnectionError):
+        lookup()
+    assert GUARD.take_violations() == [
+        f"{event} to '{UNROUTED}': only loopback is allowed in the tests"
     ]
 
 
