@@ -317,7 +317,10 @@ async def churn(soak: Soak, client: Client) -> None:
         if rng.random() < args.abandon_share:
             client.abandoned += 1
             token = soak.token(client)
-            await asyncio.to_thread(abandon_handshake, soak.endpoints.websocket_url, token)
+            try:
+                await asyncio.to_thread(abandon_handshake, soak.endpoints.websocket_url, token)
+            except OSError as error:  # refused or timed out: counted, the run goes on
+                soak.failures[f"abandoned handshake: {type(error).__name__}"] += 1
         stream = await connect(soak, client)
         if stream is None:
             await asyncio.sleep(1.0)
