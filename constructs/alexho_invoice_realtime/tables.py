@@ -89,7 +89,7 @@ def _pitr_enabled(settings: Mapping[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class TableKind:
-    """What differs between the two tables."""
+    """What differs between the tables (connections, revocations, event log)."""
 
     construct_id: str
     base_name: str

@@ -223,7 +223,7 @@ def test_point_in_time_recovery_follows_the_environment(
 ) -> None:
     # GIVEN cdk.json switches PITR off in dev only
     template = synthesized_app.templates[environment]
-    # THEN both tables of the environment follow the setting
+    # THEN every table of the environment follows the setting
     tables = template.find_resources("AWS::DynamoDB::Table")
     assert {
         table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from alexho_invoice_local.cli.arguments import web_origin
 from alexho_invoice_local.cli.main import main
 
 
@@ -54,6 +55,8 @@ def exit_code(*argv: str) -> int:
         (["up", "--host", "0.0.0.0"], "--host"),
         (["up", "--allow-origin", "http://192.168.1.5:3000/app"], "--allow-origin"),
         (["up", "--allow-origin", "192.168.1.5:3000"], "--allow-origin"),
+        (["up", "--allow-origin", "http://dev@192.168.1.5:3000"], "--allow-origin"),
+        (["up", "--allow-origin", "http://192.168.1.5:3000#top"], "--allow-origin"),
         (["down", "--timeout", "-1"], "--timeout"),
     ],
 )
@@ -66,6 +69,21 @@ def test_bad_input_gets_one_line_naming_the_option_and_exit_2(
     assert len(err.splitlines()) == 1, err
     assert named in err
     assert err.startswith(f"alexho-local {argv[0]}: ")
+
+
+@pytest.mark.parametrize(
+    ("given", "sent_by_browsers"),
+    [
+        ("HTTP://Dev-Box:3000", "http://dev-box:3000"),
+        ("http://192.168.1.5:80", "http://192.168.1.5"),
+        ("https://dev-box:443", "https://dev-box"),
+        ("http://[FE80::1]:8080", "http://[fe80::1]:8080"),
+    ],
+)
+def test_an_allowed_origin_is_kept_as_browsers_send_it(given: str, sent_by_browsers: str) -> None:
+    # GIVEN `up --allow-origin` written with upper case or a scheme's default port
+    # THEN it is kept in the form of a page's Origin header, which the gateway compares exactly
+    assert web_origin(given) == sent_by_browsers
 
 
 def test_a_token_ttl_error_names_the_option_not_the_sdk_parameter(

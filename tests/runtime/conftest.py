@@ -1,6 +1,6 @@
 """Shared fixtures of the runtime tests: moto-backed tables and a loopback Management API.
 
-``aws`` starts moto in process, creates both tables from
+``aws`` starts moto in process, creates every table from
 ``alexho_invoice_runtime.definitions`` and points
 the ``Env`` variables at them; ``management_endpoint`` serves ``@connections`` on loopback and
 sets ``Env.CALLBACK_URL``. The AWS layer's clients (``alexho_invoice_runtime.aws.clients``) are

@@ -103,18 +103,29 @@ def customer_id(value: str) -> str:
 
 
 def web_origin(value: str) -> str:
-    """A browser origin: ``http(s)://host[:port]``, nothing after it."""
+    """A browser origin: ``http(s)://host[:port]``, nothing after it; returned as a browser
+    sends it in ``Origin`` (scheme and host in lower case, no default port), so that
+    ``HTTP://Dev-Box:80`` matches the ``http://dev-box`` a page on it sends."""
     parts = urlsplit(value)
     try:
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        port = parts.port
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} has an invalid port") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
         raise argparse.ArgumentTypeError(
             f"{value!r} is not an origin; use scheme, host and port only, e.g. "
             "http://192.168.1.5:3000"
         )
-    return value
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default_port = 80 if parts.scheme == "http" else 443
+    return f"{parts.scheme}://{host}" + ("" if port in (None, default_port) else f":{port}")
 
 
 def cursor(value: str) -> str:
