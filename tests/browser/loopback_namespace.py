@@ -11,28 +11,23 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Sequence
-from typing import Final, NoReturn
+from pathlib import Path
+from typing import Final
 
-#: Prefix that runs a command in a new network namespace with ``lo`` up (what
-#: ``make test`` and ``benchmarks/browser_latency.py`` use).
-LOOPBACK_ONLY: Final = (
-    "unshare",
-    "-n",
-    "bash",
-    "-c",
-    'ip link set lo up && exec "$@"',
-    "loopback-only",
-)
+#: The script that runs a command in a new network namespace with ``lo`` up (what ``make
+#: test`` and ``benchmarks/browser_latency.py`` use); one definition of that namespace.
+LOOPBACK_ONLY_SCRIPT: Final = Path(__file__).resolve().parents[2] / ".ci" / "loopback-only"
 HOW_TO_ISOLATE: Final = (
     "run it through `make test` / `make test-fast` (as root they run pytest in a network "
-    "namespace with only `lo`), or prefix the command with "
-    "`unshare -n bash -c 'ip link set lo up && exec \"$@\"' loopback-only`"
+    "namespace with only `lo`), or prefix the command with `.ci/loopback-only`"
 )
+
+
+#: Makes the script fail, rather than run the command outside a namespace, when it cannot make one.
+_REQUIRED: Final = "LOOPBACK_ONLY_REQUIRED"
 
 
 def network_interfaces() -> list[str]:
@@ -48,15 +43,13 @@ def only_loopback() -> bool:
 @functools.cache
 def namespace_available() -> bool:
     """Whether this process may create a network namespace (root, ``unshare`` and ``ip``)."""
-    if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("ip") is None:
-        return False
-    probe = subprocess.run([*LOOPBACK_ONLY, "true"], capture_output=True, check=False)
+    probe = subprocess.run(
+        [str(LOOPBACK_ONLY_SCRIPT), "true"],
+        capture_output=True,
+        check=False,
+        env={**os.environ, _REQUIRED: "1"},
+    )
     return probe.returncode == 0
-
-
-def loopback_only(command: Sequence[str]) -> list[str]:
-    """``command`` as it runs in a new namespace with only ``lo``."""
-    return [*LOOPBACK_ONLY, *command]
 
 
 def reexec_where_only_loopback_exists() -> None:
@@ -64,10 +57,7 @@ def reexec_where_only_loopback_exists() -> None:
     and one can be made (otherwise return and run here)."""
     if only_loopback() or not namespace_available():
         return
-    _exec(loopback_only([sys.executable, *sys.orig_argv[1:]]))
-
-
-def _exec(command: list[str]) -> NoReturn:
+    command = [str(LOOPBACK_ONLY_SCRIPT), sys.executable, *sys.orig_argv[1:]]
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execvp(command[0], command)
+    os.execve(command[0], command, {**os.environ, _REQUIRED: "1"})
