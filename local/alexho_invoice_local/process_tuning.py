@@ -14,11 +14,23 @@ allocator does not give back. In a soak the gateway grew ≈ 3 KB per connection
 :class:`FullCollections` freezes what is loaded once a process serves (modules, clients, service
 models: nothing a collection needs to walk again) and then collects in full every
 :data:`FULL_COLLECTION_SECONDS`, which walks only what was made since.
+
+What a collection frees goes back to the C allocator, and glibc's keeps it: each of the many
+short-lived request threads of moto's server takes memory from one of up to eight arenas per
+core, and free space inside an arena is returned to the system only from the top of the main
+one. In an hour's soak moto's Python objects stayed level (``tracemalloc``: 27 MB) while glibc's
+free space grew with its RSS, ≈ 30 MB/h. :func:`tune_for_latency` limits glibc to
+:data:`MALLOC_ARENAS` arenas, and :class:`FullCollections` hands the free pages of every arena
+back (``malloc_trim``) after each collection. Elsewhere than glibc both do nothing.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import gc
+import platform
 import sys
 import threading
 from types import TracebackType
@@ -27,17 +39,46 @@ from typing import Final
 GC_THRESHOLDS: Final = (50_000, 20, 100)
 SWITCH_INTERVAL_SECONDS: Final = 0.0005
 FULL_COLLECTION_SECONDS: Final = 30.0
+#: glibc arenas a process may use (its default is eight per core); the interpreter lock lets
+#: one thread allocate at a time anyway.
+MALLOC_ARENAS: Final = 2
+_M_ARENA_MAX: Final = -8  # mallopt's parameter, from glibc's malloc.h
 
 
 def tune_for_latency() -> None:
-    """Apply the settings to the current process."""
+    """Apply the settings to the current process; call it before it starts threads."""
     gc.set_threshold(*GC_THRESHOLDS)
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    glibc = _glibc()
+    if glibc is not None:
+        glibc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+
+
+def release_free_memory() -> bool:
+    """Return the C allocator's free pages to the system (glibc's ``malloc_trim``); whether
+    any were returned (``False`` elsewhere than glibc)."""
+    glibc = _glibc()
+    return glibc is not None and bool(glibc.malloc_trim(0))
+
+
+@functools.cache
+def _glibc() -> ctypes.CDLL | None:
+    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    name = ctypes.util.find_library("c") or "libc.so.6"
+    try:
+        glibc = ctypes.CDLL(name)
+        glibc.mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+        glibc.malloc_trim.argtypes = (ctypes.c_size_t,)
+    except (OSError, AttributeError):
+        return None
+    return glibc
 
 
 class FullCollections:
     """Freezes the objects alive now, then runs a full collection every ``interval`` seconds
-    in a thread of its own until :meth:`stop` (or the end of a ``with`` block)."""
+    in a thread of its own, each followed by :func:`release_free_memory`, until :meth:`stop`
+    (or the end of a ``with`` block)."""
 
     def __init__(self, interval: float = FULL_COLLECTION_SECONDS) -> None:
         self._interval = interval
@@ -59,6 +100,7 @@ class FullCollections:
     def _run(self) -> None:
         while not self._stopping.wait(self._interval):
             gc.collect()
+            release_free_memory()
 
     def __enter__(self) -> FullCollections:
         self.start()

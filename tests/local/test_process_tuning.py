@@ -1,14 +1,20 @@
-"""The gateway process's full collections: cycles that reach the oldest generation are freed
-within an interval, not whenever the raised thresholds allow."""
+"""The stack processes' tuning: cycles that reach the oldest generation are freed within an
+interval, not whenever the raised thresholds allow; glibc's arenas are few, and their free
+pages go back to the system."""
 
 from __future__ import annotations
 
 import gc
+import os
+import platform
+import subprocess
+import sys
 import weakref
 from collections.abc import Iterator
 
 import pytest
 
+from alexho_invoice_local import process_tuning
 from alexho_invoice_local.process_tuning import FullCollections
 from tests.local.conftest import wait_until
 
@@ -50,3 +56,72 @@ def test_what_was_loaded_before_the_start_is_frozen() -> None:
         # THEN no collection walks it again
         assert gc.get_freeze_count() > 0
         assert not any(candidate is loaded for candidate in gc.get_objects())
+
+
+#: A process whose threads allocate and free (in ``malloc``'s sizes, not the interpreter's
+#: small-object pool) as moto's request threads do; prints its glibc arenas and its RSS before
+#: and after :func:`release_free_memory`.
+_ALLOCATING_THREADS = """
+import ctypes, os, sys, threading
+from alexho_invoice_local import process_tuning
+if sys.argv[1] == "tuned":
+    process_tuning.tune_for_latency()
+def rss_kb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+kept = []
+def allocate():
+    chunks = [bytes(2048) for _ in range(10_000)]
+    kept.extend(chunks[::100])  # a few survivors pin the free space around them
+barrier = threading.Barrier(16)
+def run():
+    barrier.wait()
+    allocate()
+threads = [threading.Thread(target=run) for _ in range(16)]
+for thread in threads: thread.start()
+for thread in threads: thread.join()
+before = rss_kb()
+released = process_tuning.release_free_memory()
+after = rss_kb()
+os.dup2(1, 2)
+ctypes.CDLL("libc.so.6").malloc_stats()
+print(f"rss {before} {after} released {released}", flush=True)
+"""
+
+
+def _allocating_threads(mode: str) -> tuple[int, int, int]:
+    """Arenas, RSS before and RSS after the release (KB) of the program above."""
+    done = subprocess.run(
+        [sys.executable, "-c", _ALLOCATING_THREADS, mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    arenas = done.stdout.count("Arena ")
+    _, before, after, *_ = done.stdout.splitlines()[-1].split()
+    return arenas, int(before), int(after)
+
+
+glibc_only = pytest.mark.skipif(
+    sys.platform != "linux" or platform.libc_ver()[0] != "glibc",
+    reason="the allocator settings are glibc's",
+)
+
+
+@glibc_only
+def test_a_tuned_process_allocates_from_two_arenas_whatever_its_threads() -> None:
+    # GIVEN 16 threads allocating at once, in a process as it starts and in a tuned one
+    untuned, _, _ = _allocating_threads("untuned")
+    tuned, _, _ = _allocating_threads("tuned")
+    # THEN glibc gives the untuned one an arena per thread (up to 8 per core), the tuned one 2
+    assert tuned == process_tuning.MALLOC_ARENAS
+    assert untuned > tuned
+
+
+@glibc_only
+def test_free_memory_between_survivors_goes_back_to_the_system() -> None:
+    # GIVEN a tuned process whose threads freed 99 % of what they allocated
+    _, before, after = _allocating_threads("tuned")
+    # THEN releasing the free memory lowers its RSS (16 threads freed ≈ 300 MB in all)
+    assert before - after > 50_000, (before, after)
