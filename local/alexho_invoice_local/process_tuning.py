@@ -18,7 +18,7 @@ models: nothing a collection needs to walk again) and then collects in full ever
 What a collection frees goes back to the C allocator, and glibc's keeps it: each of the many
 short-lived request threads of moto's server takes memory from one of up to eight arenas per
 core, and free space inside an arena is returned to the system only from the top of the main
-one. In an hour's soak moto's Python objects stayed level (``tracemalloc``: 27 MB) while glibc's
+one. In a soak moto's Python objects stayed level (``tracemalloc``: 27 MB) while glibc's
 free space grew with its RSS, ≈ 30 MB/h. :func:`tune_for_latency` limits glibc to
 :data:`MALLOC_ARENAS` arenas, and :class:`FullCollections` hands the free pages of every arena
 back (``malloc_trim``) after each collection. Elsewhere than glibc both do nothing.
