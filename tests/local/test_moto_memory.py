@@ -1,5 +1,6 @@
 """The local stack's moto keeps what lives and forgets the rest: no copy of a query result, no
-deleted item, no consumed message stays in its process, and a topic keeps its last messages."""
+deleted item, no consumed message stays in its process; a topic keeps its last messages, SNS its
+last signing certificates and a queue its last deleted receipt handles."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
+from moto.sqs.models import sqs_backends
 
 from alexho_invoice_local.aws import moto_memory
 from alexho_invoice_local.endpoints import StackEndpoints
@@ -70,6 +73,62 @@ def test_a_topic_keeps_its_last_messages_only(sns: Any) -> None:
     assert [int(message) for _, message, *_ in kept] == list(
         range(20, moto_memory.SENT_NOTIFICATIONS_KEPT + 20)
     )
+
+
+@pytest.fixture
+def queue_subscribed(sns: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, Any]:
+    """A topic with a queue subscribed as the stack subscribes its own (not raw: each message
+    is signed), moto keeping 5 certificates and 5 deleted receipts: (topic, queue URL, SQS)."""
+    monkeypatch.setattr(moto_memory, "SIGNING_CERTIFICATES_KEPT", 5)
+    monkeypatch.setattr(moto_memory, "DELETED_RECEIPTS_KEPT", 5)
+    sqs = boto3.client("sqs", region_name=REGION)
+    topic_arn = sns.create_topic(Name="events")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="fan-out")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
+    return topic_arn, queue_url, sqs
+
+
+def consume(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Receive and delete every message waiting, in order."""
+    consumed = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+        "Messages"
+    ):
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            consumed.append(message)
+    return consumed
+
+
+def test_sns_keeps_the_signing_certificates_of_its_last_deliveries_only(
+    queue_subscribed: tuple[str, str, Any], sns: Any
+) -> None:
+    topic_arn, queue_url, sqs = queue_subscribed
+    # WHEN more messages than certificates kept reach the queue
+    for n in range(12):
+        sns.publish(TopicArn=topic_arn, Message=str(n))
+    signed = [json.loads(message["Body"])["SigningCertURL"] for message in consume(sqs, queue_url)]
+    # THEN SNS serves the certificates of the last deliveries, the newest among them
+    certificates = sns_backends[DEFAULT_ACCOUNT_ID][REGION]._message_public_keys
+    assert len(certificates) == 5
+    assert signed[-1].rsplit("/", 1)[-1] in certificates
+
+
+def test_a_queue_keeps_its_last_deleted_receipts_and_a_repeated_delete_still_succeeds(
+    queue_subscribed: tuple[str, str, Any],
+) -> None:
+    _, queue_url, sqs = queue_subscribed
+    # GIVEN more messages deleted than receipts kept
+    for n in range(12):
+        sqs.send_message(QueueUrl=queue_url, MessageBody=str(n))
+    receipts = [message["ReceiptHandle"] for message in consume(sqs, queue_url)]
+    # THEN the queue remembers the last receipts only
+    queue = sqs_backends[DEFAULT_ACCOUNT_ID][REGION].queues["fan-out"]
+    assert len(receipts) == 12
+    assert len(queue.deleted_messages) == 5
+    # AND deleting the last message again succeeds, as on moto and SQS
+    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipts[-1])
 
 
 def test_weakly_tracked_instances_leave_with_their_last_use() -> None:
