@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import os
 import random
 import resource
@@ -106,9 +107,22 @@ def raise_open_file_limit(needed: int) -> None:
         sys.exit(f"need {needed} open files; raise `ulimit -n` (hard limit {hard})")
 
 
+_PR_SET_PDEATHSIG = 1  # from linux/prctl.h
+
+
+def _stop_with_this_process() -> None:
+    """In the stack's process before it runs: Linux sends it SIGINT (as Ctrl-C would) when
+    the thread that started it ends, the benchmark's ``kill -9`` included, so no stack
+    outlives its run."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGINT)
+
+
 def start_stack(
     workdir: Path, log_level: str, extra: list[str]
 ) -> tuple[subprocess.Popen[bytes], StackEndpoints]:
+    """``alexho-local up`` in a process of its own that stops when this one ends; its
+    endpoints once it serves."""
     state_file = workdir / "state.json"
     process = subprocess.Popen(
         [
@@ -128,6 +142,7 @@ def start_stack(
         ],
         stdout=subprocess.DEVNULL,
         stderr=(workdir / "stack.err").open("wb"),
+        preexec_fn=_stop_with_this_process,
     )
     deadline = time.monotonic() + 60
     while not state_file.exists():
