@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -116,12 +115,12 @@ class InvoiceStreamClient:
         return self.events
 
     async def close(self) -> None:
-        """Close the connection (code 1000) and stop reading."""
+        """Close the connection (code 1000) and stop reading. A cancellation of the caller
+        meanwhile is the caller's: it propagates (and stops the reading too)."""
         if self._websocket is not None:
             await self._websocket.close()
-        if self._reader is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+        if self._reader is not None and not self._reader.cancelled():
+            await self._reader
 
     async def _read(self, websocket: ClientConnection) -> None:
         try:
