@@ -1,5 +1,6 @@
 """CloudWatch alarms: dropped events, function errors and throttles, API Gateway failures,
-authorizer failures; and the alarm topic's permission for CloudWatch to notify it."""
+authorizer failures and timeouts; and the alarm topic's permission for CloudWatch to notify
+it."""
 
 from __future__ import annotations
 
@@ -21,14 +22,17 @@ PERIOD: Final = Duration.minutes(1)
 #: counted a failure: one blip (a JWKS fetch timing out once) does not page anyone.
 AUTHORIZER_DATAPOINTS: Final = 2
 AUTHORIZER_WINDOW: Final = 5
+#: The near-timeout alarm fires when an invocation runs this share of its function's timeout
+#: (a timed-out invocation reports a ``Duration`` of the whole timeout).
+NEAR_TIMEOUT_SHARE: Final = 0.9
 #: Sid of the alarm topic's statement that lets CloudWatch publish.
 CLOUDWATCH_PUBLISH_SID: Final = "AllowThisStacksAlarmsToPublish"
 
 
 @dataclass(frozen=True)
 class AlarmSpec:
-    """One alarm that fires when its metric is above zero in ``datapoints`` of the last
-    ``evaluation_periods`` one-minute periods."""
+    """One alarm that fires when its metric is above ``threshold`` (zero unless said) in
+    ``datapoints`` of the last ``evaluation_periods`` one-minute periods."""
 
     construct_id: str
     alarm_name: str
@@ -36,6 +40,7 @@ class AlarmSpec:
     description: str
     evaluation_periods: int = 1
     datapoints: int = 1
+    threshold: float = 0
 
     @classmethod
     def arrivals(cls, construct_id: str, alarm_name: str, queue: sqs.IQueue) -> AlarmSpec:
@@ -98,6 +103,28 @@ class AlarmSpec:
             datapoints=AUTHORIZER_DATAPOINTS,
         )
 
+    @classmethod
+    def near_timeout(
+        cls,
+        construct_id: str,
+        alarm_name: str,
+        function: lambda_.IFunction,
+        timeout: Duration,
+        description: str,
+    ) -> AlarmSpec:
+        """The longest invocation of ``function`` in a minute (``Duration``, Maximum) above
+        :data:`NEAR_TIMEOUT_SHARE` of its ``timeout``, in two minutes of five: the timeouts
+        that its handler cannot count, since it is stopped before it could."""
+        return cls(
+            construct_id,
+            alarm_name,
+            function.metric_duration(period=PERIOD, statistic="Maximum"),
+            description,
+            evaluation_periods=AUTHORIZER_WINDOW,
+            datapoints=AUTHORIZER_DATAPOINTS,
+            threshold=timeout.to_milliseconds() * NEAR_TIMEOUT_SHARE,
+        )
+
 
 def create_alarm(scope: Construct, spec: AlarmSpec, alarm_topic: sns.ITopic) -> cloudwatch.Alarm:
     """The alarm of ``spec``; ``alarm_topic`` hears both ALARM and OK."""
@@ -107,7 +134,7 @@ def create_alarm(scope: Construct, spec: AlarmSpec, alarm_topic: sns.ITopic) -> 
         metric=spec.metric,
         alarm_name=spec.alarm_name,
         alarm_description=spec.description,
-        threshold=0,
+        threshold=spec.threshold,
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluation_periods=spec.evaluation_periods,
         datapoints_to_alarm=spec.datapoints,

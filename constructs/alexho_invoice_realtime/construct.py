@@ -197,6 +197,7 @@ class AlexHoInvoiceRealtime(Construct):
         self.on_failure_dlq_alarm = monitoring.by_id["OnFailureDeadLetterAlarm"]
         self.send_invoice_update_errors_alarm = monitoring.by_id["SendInvoiceUpdateErrorsAlarm"]
         self.authorizer_errors_alarm = monitoring.by_id["AuthorizerErrorsAlarm"]
+        self.authorizer_near_timeout_alarm = monitoring.by_id["AuthorizerNearTimeoutAlarm"]
         self.dashboard: cloudwatch.Dashboard | None = monitoring.dashboard
 
         # --- Key policy and the app-wide check of physical names -------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Final
 
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -18,6 +19,7 @@ from constructs import Construct
 
 from .alarms import AlarmSpec, allow_alarms_to_publish, create_alarm
 from .dashboard import DashboardSources, create_dashboard
+from .functions import AUTHORIZER
 from .messaging import create_alarm_topic
 from .naming import PhysicalNames
 from .props import ObservabilityOptions
@@ -68,7 +70,7 @@ def alarm_specs(
     names: PhysicalNames, sources: DashboardSources, topic: sns.ITopic
 ) -> list[AlarmSpec]:
     """Every alarm: an event dropped or set aside, a route's function failing or throttled, the
-    stage failing requests, the authorizer unable to verify tokens."""
+    stage failing requests, the authorizer unable to verify tokens or running to its timeout."""
     name = names.name
     functions: Mapping[str, lambda_.IFunction] = sources.functions
     fan_out = functions["send_invoice_update"]
@@ -100,6 +102,14 @@ def alarm_specs(
             "AuthorizerErrorsAlarm",
             name("WebSocketAuthorizerErrors"),
             sources.emf(AUTHORIZER_ERRORS_METRIC),
+        ),
+        AlarmSpec.near_timeout(
+            "AuthorizerNearTimeoutAlarm",
+            name("WebSocketAuthorizerNearTimeout"),
+            functions["authorizer"],
+            Duration.seconds(AUTHORIZER.timeout_seconds),
+            "The $connect authorizer ran to its timeout (signing key or JWKS slow to answer): "
+            "connects wait and fail",
         ),
     ]
     for key, label in ROUTE_FUNCTIONS:

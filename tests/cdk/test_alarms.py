@@ -174,6 +174,33 @@ def test_authorizer_alarm_reads_its_own_failure_count_over_several_minutes(
     assert "Metrics" not in properties
 
 
+def test_authorizer_running_to_its_timeout_raises_an_alarm(dev: StackAndTemplate) -> None:
+    # GIVEN the authorizer, whose timeouts its own count cannot include (the handler is stopped)
+    stack, template = dev
+    # WHEN its near-timeout alarm is read
+    properties = _alarm(template, "alexHoWebSocketAuthorizerNearTimeout-dev")
+    # THEN it reads the authorizer's longest invocation of each minute against 90 % of its
+    # timeout, in two minutes of five
+    timeout = stack.realtime.authorizer_function.timeout
+    assert timeout is not None
+    assert _watched(properties) == (
+        "AWS/Lambda",
+        "Duration",
+        "Maximum",
+        [
+            {
+                "Name": "FunctionName",
+                "Value": stack.resolve(stack.realtime.authorizer_function.function_name),
+            }
+        ],
+    )
+    assert (properties["Threshold"], properties["ComparisonOperator"]) == (
+        0.9 * timeout.to_milliseconds(),
+        "GreaterThanThreshold",
+    )
+    assert (properties["EvaluationPeriods"], properties["DatapointsToAlarm"]) == (5, 2)
+
+
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_every_alarm_notifies_the_alarm_topic_of_alarm_and_ok(
     synthesized_app: SynthesizedApp, environment: str
@@ -184,7 +211,7 @@ def test_every_alarm_notifies_the_alarm_topic_of_alarm_and_ok(
     topic_arn = stack.resolve(stack.realtime.alarm_topic.topic_arn)
     # THEN each of its alarms notifies the construct's own encrypted alarm topic
     count = len(stack.realtime.alarms)
-    assert count == 16
+    assert count == 17
     template.resource_properties_count_is(
         "AWS::CloudWatch::Alarm", {"AlarmActions": [topic_arn], "OKActions": [topic_arn]}, count
     )
@@ -273,7 +300,7 @@ def test_dev_and_prod_alarms_read_different_metrics(synthesized_app: Synthesized
     dev_metrics = _alarm_metrics(synthesized_app.template_json["dev"])
     prod_metrics = _alarm_metrics(synthesized_app.template_json["prod"])
     # THEN no alarm of one environment reads a metric of the other
-    assert len(dev_metrics) == len(prod_metrics) == 16
+    assert len(dev_metrics) == len(prod_metrics) == 17
     assert dev_metrics.isdisjoint(prod_metrics)
 
 
