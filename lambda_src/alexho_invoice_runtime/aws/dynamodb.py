@@ -22,6 +22,7 @@ from alexho_invoice_runtime.aws.dynamodb_values import (
     to_wire_item,
 )
 from alexho_invoice_runtime.aws.errors import AwsError
+from alexho_invoice_runtime.aws.json_protocol import json_answer
 from alexho_invoice_runtime.aws.retry import DEFAULT_POLICY, RetryPolicy, with_retries
 from alexho_invoice_runtime.aws.transport import Endpoint
 
@@ -155,28 +156,11 @@ class DynamoDb:
 
     def _once(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         reply = self._endpoint.request("POST", "/", body, headers)
-        answer = _json_object(reply.body)
-        if 200 <= reply.status < 300:
-            if answer is None:
-                raise AwsError("MalformedResponse", reply.status)
-            return answer
-        answer = answer or {}
-        code = str(answer.get("__type", "")).rpartition("#")[2] or "UnknownError"
-        message = str(answer.get("message") or answer.get("Message") or "")
-        raise AwsError(code, reply.status, message)
+        return json_answer(reply.status, reply.body)
 
     def pause(self, round_number: int) -> None:
         """The jittered pause before retry round ``round_number`` (1-based) of a batch."""
         self._sleep(self._retry.delay(round_number))
-
-
-def _json_object(data: bytes) -> dict[str, Any] | None:
-    """``data`` as a JSON object; ``None`` when it is not one (a proxy's HTML page, say)."""
-    try:
-        parsed = json.loads(data or b"{}")
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
 
 
 class Table:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Final, Protocol
 
-from alexho_invoice_runtime.aws.errors import AwsError
+from alexho_invoice_runtime.aws.json_protocol import json_answer
 from alexho_invoice_runtime.aws.retry import DEFAULT_POLICY, RetryPolicy, with_retries
 from alexho_invoice_runtime.aws.transport import Endpoint
 
@@ -47,16 +47,7 @@ class HttpSecretsApi:
 
         def once() -> str | None:
             reply = self._endpoint.request("POST", "/", body, _HEADERS)
-            try:
-                answer = json.loads(reply.body or b"{}")
-            except ValueError:
-                answer = None
-            if not isinstance(answer, dict):
-                raise AwsError("MalformedResponse", reply.status)
-            if not 200 <= reply.status < 300:
-                code = str(answer.get("__type", "")).rpartition("#")[2] or "UnknownError"
-                raise AwsError(code, reply.status)
-            value = answer.get("SecretString")
+            value = json_answer(reply.status, reply.body).get("SecretString")
             return value if isinstance(value, str) else None
 
         return with_retries(once, self._retry, sleep=self._sleep)
