@@ -297,7 +297,9 @@ def _lambda_output(path: Path | None) -> Iterator[IO[str] | None]:
     if path is None:
         yield None
         return
-    with path.open("a", encoding="utf-8") as sink, lambda_output_to(sink):
+    # Line by line, as the fan-out containers append to the same file: a block-buffered
+    # flush could split a line (or a character) around another process's write.
+    with path.open("a", encoding="utf-8", buffering=1) as sink, lambda_output_to(sink):
         yield sink
 
 
