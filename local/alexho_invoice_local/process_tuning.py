@@ -27,7 +27,6 @@ back (``malloc_trim``) after each collection. Elsewhere than glibc both do nothi
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import gc
 import platform
@@ -65,9 +64,8 @@ def release_free_memory() -> bool:
 def _glibc() -> ctypes.CDLL | None:
     if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
         return None
-    name = ctypes.util.find_library("c") or "libc.so.6"
     try:
-        glibc = ctypes.CDLL(name)
+        glibc = ctypes.CDLL(None)  # the process's own symbols, the C library's among them
         glibc.mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
         glibc.malloc_trim.argtypes = (ctypes.c_size_t,)
     except (OSError, AttributeError):
