@@ -56,7 +56,13 @@ from benchmarks.local_fanout_latency import (
     start_stack,
     stop_stack,
 )
-from benchmarks.soak_series import Series, slope_per_hour, tenth_percentiles
+from benchmarks.soak_series import (
+    Series,
+    p99_by_tenth,
+    slope_per_hour,
+    tenth_of,
+    tenth_percentiles,
+)
 
 #: Targets of the soak (issue 18): flat memory after warm-up, latency that does not drift.
 FLAT_MB_PER_HOUR = 10.0
@@ -519,9 +525,11 @@ def report(
             f"{name:<13} {first[0]:9.1f} / {first[1]:7.1f}   {last[0]:8.1f} / {last[1]:7.1f}"
             f"   {ratio:14.2f}"
         )
-    tenth = args.duration / 10
-    counts = Counter(min(9, int(at // tenth)) for at, _ in run.delivery.samples)
+    counts = Counter(tenth_of(at, args.duration) for at, _ in run.delivery.samples)
     print("witness deliveries by tenth: " + " ".join(str(counts[n]) for n in range(10)))
+    for name, series in (("delivery", run.delivery), ("resume", run.resume)):
+        by_tenth = p99_by_tenth(series, args.duration)
+        print(f"{name} p99 by tenth (ms): " + " ".join(f"{p99:.0f}" for p99 in by_tenth))
     clean = witnesses.lost == witnesses.misrouted == churners.lost == churners.misrouted == 0
     print()
     print(f"target RSS flat after warm-up (|slope| <= {FLAT_MB_PER_HOUR:.0f} MB/h): {_yes(flat)}")

@@ -33,6 +33,21 @@ def tenth_percentiles(
     return p50_p99(float("-inf"), tenth), p50_p99(duration - tenth, float("inf"))
 
 
+def tenth_of(at: float, duration: float) -> int:
+    """Which tenth of a ``duration``-second run (0 to 9) the moment ``at`` falls in; samples
+    taken after the run (the last events' settling) count in the last."""
+    return max(0, min(9, int(at // (duration / 10))))
+
+
+def p99_by_tenth(series: Series, duration: float) -> list[float]:
+    """The p99 of each tenth of the run (NaN for a tenth without samples), to tell a drift
+    from one slow stretch."""
+    tenths: list[list[float]] = [[] for _ in range(10)]
+    for at, value in series.samples:
+        tenths[tenth_of(at, duration)].append(value)
+    return [percentile(values, 0.99) if values else float("nan") for values in tenths]
+
+
 def slope_per_hour(samples: list[tuple[float, float]]) -> float:
     """The least-squares slope of ``(seconds, value)`` samples, per hour (NaN for < 2)."""
     if len(samples) < 2:
