@@ -20,6 +20,7 @@ ALARM_BASE_NAMES = (
     "SendInvoiceUpdateThrottles",
     "InvoiceEventsFailedToRedriveToDlq",
     "WebSocketAuthorizerErrors",
+    "WebSocketAuthorizerNearTimeout",
     "WebSocketAuthorizerThrottles",
     "WebSocketConnectErrors",
     "WebSocketConnectThrottles",
