@@ -16,7 +16,10 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
 
 from alexho_invoice_local.aws import moto_speedups
-from alexho_invoice_local.aws.moto_speedups import all_items_sorted_by_cast_value
+from alexho_invoice_local.aws.moto_speedups import (
+    all_items_sorted_by_cast_value,
+    query_one_partition,
+)
 from alexho_invoice_runtime.auth.identity import Identity
 from alexho_invoice_runtime.connections import Connection
 from alexho_invoice_runtime.definitions import (
@@ -28,6 +31,7 @@ from alexho_invoice_runtime.definitions import (
 
 REGION = "eu-west-1"
 MOTOS_ALL_ITEMS = Table.all_items
+MOTOS_QUERY = Table.query
 
 
 @pytest.fixture
@@ -103,10 +107,73 @@ def test_number_and_binary_keys_come_in_motos_order(dynamodb: Any, key_type: str
     assert all_items_sorted_by_cast_value(table_model) == MOTOS_ALL_ITEMS(table_model)
 
 
+QUERIES: list[dict[str, Any]] = [
+    # resume of an audience from a cursor, as the $default handler asks, in pages of 7
+    {
+        "KeyConditionExpression": "audience = :a AND #c > :after",
+        "ExpressionAttributeNames": {"#c": "cursor"},
+        "ExpressionAttributeValues": {":a": {"S": "ADMIN"}, ":after": {"S": "0000000000100.x"}},
+        "Limit": 7,
+    },
+    {
+        "KeyConditionExpression": "audience = :a",
+        "ExpressionAttributeValues": {":a": {"S": "CUSTOMER#cust-3"}},
+        "ScanIndexForward": False,
+    },
+    {
+        "KeyConditionExpression": "audience = :a AND begins_with(#c, :p)",
+        "ExpressionAttributeNames": {"#c": "cursor"},
+        "ExpressionAttributeValues": {":a": {"S": "ADMIN"}, ":p": {"S": "00000000001"}},
+    },
+    {
+        "KeyConditionExpression": "audience = :a",
+        "ExpressionAttributeValues": {":a": {"S": "CUSTOMER#nobody"}},
+    },
+]
+
+
+def every_page(dynamodb: Any, query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every page of ``query`` on the event log, the paging keys included."""
+    pages, start = [], None
+    while True:
+        page = dynamodb.query(
+            TableName="event-log", **query, **({"ExclusiveStartKey": start} if start else {})
+        )
+        page.pop("ResponseMetadata")
+        pages.append(page)
+        start = page.get("LastEvaluatedKey")
+        if start is None:
+            return pages
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=["after-paged", "backwards", "prefix", "empty"])
+def test_a_query_of_one_partition_answers_as_motos_own(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch, query: dict[str, Any]
+) -> None:
+    # GIVEN an event log with entries of several audiences and a marker partition per event
+    dynamodb.create_table(**event_log_table_definition("event-log"))
+    for n in random.sample(range(300), 300):
+        audience = "ADMIN" if n % 2 else f"CUSTOMER#cust-{n % 5}"
+        for partition in (audience, f"#MARKER#{n}"):
+            dynamodb.put_item(
+                TableName="event-log",
+                Item={"audience": {"S": partition}, "cursor": {"S": f"{n:013d}.x"}},
+            )
+    # WHEN the same query is answered by moto's method and by the one-partition walk
+    motos = every_page(dynamodb, query)
+    monkeypatch.setattr(Table, "query", query_one_partition)
+    walked = every_page(dynamodb, query)
+    # THEN every page is the same, and the table is as it was
+    assert walked == motos
+    assert "all_items" not in vars(moto_table("event-log"))
+
+
 def test_it_is_installed_on_the_moto_release_it_was_checked_against() -> None:
-    # A new moto release turns the speed-up off until it is checked again (this test fails).
+    # A new moto release turns the speed-ups off until they are checked again (this test fails).
     try:
         assert moto_speedups.install()
         assert Table.all_items is all_items_sorted_by_cast_value
+        assert Table.query is query_one_partition  # type: ignore[comparison-overlap]
     finally:
         Table.all_items = MOTOS_ALL_ITEMS  # type: ignore[method-assign]
+        Table.query = MOTOS_QUERY  # type: ignore[method-assign]

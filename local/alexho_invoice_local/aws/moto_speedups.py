@@ -1,18 +1,25 @@
-"""A speed-up of moto for the local stack's moto process, equivalent to what it replaces.
+"""Speed-ups of moto for the local stack's moto process, equivalent to what they replace.
 
 moto's DynamoDB ``Table.all_items`` (5.2.5) sorts the whole table on every ``Query`` and
 ``Scan``, keyed by ``DynamoType`` objects whose comparisons run in Python: about 25 ms for the
 1,000 connection rows of ``benchmarks/local_fanout_latency.py``, twice per event, the largest
 share of moto's CPU under load. :func:`install` replaces it with a sort keyed by the keys'
 ``cast_value``, the very values ``DynamoType`` compares (a table's key attributes have one type
-each), which gives the same order in about 2 ms. It is installed only in the child process that
-serves moto for ``alexho-local up``, and only on the moto release it was checked against
-(:data:`CHECKED_MOTO_VERSION`; ``tests/local/test_moto_speedups.py`` compares both orders):
-on any other release moto runs unchanged.
+each), which gives the same order in about 2 ms.
+
+A ``Query`` of a table (not of an index) then still walks every item of the table, sorted, to
+keep those of one partition: each ``resume`` walks the whole event log (an entry per audience
+and a marker per event), and in the soak moto's CPU grew with the log to a whole core.
+:func:`install` also makes such a query walk its partition only (:func:`query_one_partition`),
+in the same order. Both are installed only in the child process that serves moto for
+``alexho-local up``, and only on the moto release they were checked against
+(:data:`CHECKED_MOTO_VERSION`; ``tests/local/test_moto_speedups.py`` compares the results): on
+any other release moto runs unchanged.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Final
 
 import moto
@@ -21,6 +28,8 @@ from moto.dynamodb.models.table import Table
 #: The moto release whose ``Table.all_items`` the replacement was checked against.
 CHECKED_MOTO_VERSION: Final = "5.2.5"
 _INSTALLED: Final = "_alexho_sorted_by_cast_value"
+_MOTOS_QUERY: Final = Table.query
+_QUERY_SIGNATURE: Final = inspect.signature(Table.query)
 
 
 def all_items_sorted_by_cast_value(table: Table) -> list[Any]:
@@ -41,12 +50,31 @@ def all_items_sorted_by_cast_value(table: Table) -> list[Any]:
     )
 
 
+def query_one_partition(table: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+    """moto's ``Table.query``, walking only the items of ``hash_key``'s partition when it
+    queries the table itself (an index's query walks the table, as moto's does). moto keeps
+    the items of a table with a sort key by partition, and keeps those whose key equals
+    ``hash_key``: the same items, in the same order once sorted."""
+    index_name = _QUERY_SIGNATURE.bind(table, hash_key, *args, **kwargs).arguments.get("index_name")
+    if index_name or not table.range_key_attr or hash_key is None:
+        return _MOTOS_QUERY(table, hash_key, *args, **kwargs)
+    partition = table.items.get(hash_key)
+    members = list(partition.values()) if partition is not None else []
+    table.all_items = lambda: members  # type: ignore[method-assign]
+    try:
+        return _MOTOS_QUERY(table, hash_key, *args, **kwargs)
+    finally:
+        del table.all_items
+
+
 def install() -> bool:
-    """Replace ``Table.all_items`` on :data:`CHECKED_MOTO_VERSION`; whether it is in place."""
+    """Replace ``Table.all_items`` and ``Table.query`` on :data:`CHECKED_MOTO_VERSION`;
+    whether they are in place."""
     if getattr(Table.all_items, _INSTALLED, False):
         return True
     if moto.__version__ != CHECKED_MOTO_VERSION:
         return False
     setattr(all_items_sorted_by_cast_value, _INSTALLED, True)
     Table.all_items = all_items_sorted_by_cast_value  # type: ignore[method-assign, assignment]
+    Table.query = query_one_partition  # type: ignore[method-assign, assignment]
     return True
