@@ -129,6 +129,29 @@ QUERIES: list[dict[str, Any]] = [
         "KeyConditionExpression": "audience = :a",
         "ExpressionAttributeValues": {":a": {"S": "CUSTOMER#nobody"}},
     },
+    # a resume's window before its position: a page fills on the last match, entries follow
+    {
+        "KeyConditionExpression": "audience = :a AND #c BETWEEN :low AND :high",
+        "ExpressionAttributeNames": {"#c": "cursor"},
+        "ExpressionAttributeValues": {
+            ":a": {"S": "ADMIN"},
+            ":low": {"S": "0000000000101.x"},
+            ":high": {"S": "0000000000120.x"},
+        },
+        "Limit": 5,
+    },
+    {
+        "KeyConditionExpression": "audience = :a AND #c <= :high",
+        "ExpressionAttributeNames": {"#c": "cursor"},
+        "ExpressionAttributeValues": {":a": {"S": "ADMIN"}, ":high": {"S": "0000000000150.x"}},
+        "ScanIndexForward": False,
+        "Limit": 11,
+    },
+    {
+        "KeyConditionExpression": "audience = :a AND #c >= :low",
+        "ExpressionAttributeNames": {"#c": "cursor"},
+        "ExpressionAttributeValues": {":a": {"S": "ADMIN"}, ":low": {"S": "0000000000999.x"}},
+    },
 ]
 
 
@@ -146,7 +169,19 @@ def every_page(dynamodb: Any, query: dict[str, Any]) -> list[dict[str, Any]]:
             return pages
 
 
-@pytest.mark.parametrize("query", QUERIES, ids=["after-paged", "backwards", "prefix", "empty"])
+@pytest.mark.parametrize(
+    "query",
+    QUERIES,
+    ids=[
+        "after-paged",
+        "backwards",
+        "prefix",
+        "empty",
+        "window-paged",
+        "at-most-backwards-paged",
+        "no-match",
+    ],
+)
 def test_a_query_of_one_partition_answers_as_motos_own(
     dynamodb: Any, monkeypatch: pytest.MonkeyPatch, query: dict[str, Any]
 ) -> None:
