@@ -5,12 +5,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import boto3
+from moto import mock_aws
+
+from alexho_invoice_local.aws.ttl_sweeper import TtlSweeper
 from alexho_invoice_local.endpoints import StackEndpoints
 from alexho_invoice_local.stack import LocalStack
 from alexho_invoice_runtime.definitions import (
     EVENT_LOG_EXPIRES_AT,
     EVENT_LOG_PARTITION_KEY,
     EVENT_LOG_SORT_KEY,
+    event_log_table_definition,
 )
 
 
@@ -39,3 +44,28 @@ def test_a_sweep_deletes_expired_items_and_keeps_the_others(
     assert deleted >= 1
     assert "CUSTOMER#ttl-old" not in audiences
     assert "CUSTOMER#ttl-new" in audiences
+
+
+def test_a_sweep_reads_page_by_page_and_deletes_every_expired_item() -> None:
+    now = int(time.time())
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
+        dynamodb.create_table(**event_log_table_definition("event-log"))
+        # GIVEN 7 expired items and 4 live ones, more than a sweep's page of 3 holds
+        for n in range(11):
+            expires_at = now - 10 if n < 7 else now + 3600
+            dynamodb.put_item(TableName="event-log", Item=log_item(f"CUSTOMER#c-{n}", expires_at))
+        sweeper = TtlSweeper(
+            dynamodb,
+            [("event-log", (EVENT_LOG_PARTITION_KEY, EVENT_LOG_SORT_KEY), EVENT_LOG_EXPIRES_AT)],
+            page_items=3,
+        )
+        # WHEN it sweeps
+        deleted = sweeper.sweep(now)
+        # THEN every expired item is gone and every live one stays
+        left = {
+            item[EVENT_LOG_PARTITION_KEY]["S"]
+            for item in dynamodb.scan(TableName="event-log")["Items"]
+        }
+    assert deleted == 7
+    assert left == {f"CUSTOMER#c-{n}" for n in range(7, 11)}
