@@ -13,11 +13,11 @@ and a marker per event), and in the soak moto's CPU grew with the log to a whole
 :func:`install` also makes such a query walk its partition only (:func:`query_one_partition`),
 in the same order, and leaves out the items that come before its first match on the sort key
 (:func:`from_first_match`): a resume's query of the admins' partition, after a cursor near its
-end, no longer sorts and compares every entry of the window in Python (17 ms → see
-``benchmarks/RESULTS.md``). Both are installed only in the child process that serves moto for
-``alexho-local up``, and only on the moto release they were checked against
-(:data:`CHECKED_MOTO_VERSION`; ``tests/local/test_moto_speedups.py`` compares the results): on
-any other release moto runs unchanged.
+end, no longer sorts and compares every entry of the window in Python. Both are installed
+only in the child process that serves moto for ``alexho-local up``, and only on the moto
+release they were checked against (:data:`CHECKED_MOTO_VERSION`;
+``tests/local/test_moto_speedups.py`` compares the results): on any other release moto runs
+unchanged.
 """
 
 from __future__ import annotations
