@@ -11,9 +11,11 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
+from moto import backends, mock_aws
+from moto.core import responses
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 
 from alexho_invoice_local.aws import moto_speedups
 from alexho_invoice_local.aws.moto_speedups import (
@@ -32,6 +34,8 @@ from alexho_invoice_runtime.definitions import (
 REGION = "eu-west-1"
 MOTOS_ALL_ITEMS = Table.all_items
 MOTOS_QUERY = Table.query
+MOTOS_MODULES = backends.list_of_moto_modules
+MOTOS_METHOD_NAMES = responses.method_names_from_class  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -209,6 +213,26 @@ def test_it_is_installed_on_the_moto_release_it_was_checked_against() -> None:
         assert moto_speedups.install()
         assert Table.all_items is all_items_sorted_by_cast_value
         assert Table.query is query_one_partition  # type: ignore[comparison-overlap]
+        assert backends.list_of_moto_modules is moto_speedups.moto_modules
+        assert responses.method_names_from_class is moto_speedups.method_names_from_class  # type: ignore[attr-defined]
     finally:
         Table.all_items = MOTOS_ALL_ITEMS  # type: ignore[method-assign]
         Table.query = MOTOS_QUERY  # type: ignore[method-assign]
+        backends.list_of_moto_modules = MOTOS_MODULES
+        responses.method_names_from_class = MOTOS_METHOD_NAMES  # type: ignore[attr-defined]
+
+
+def test_the_service_modules_are_those_moto_lists() -> None:
+    # WHEN the server asks which services moto has THEN it gets what moto's own listing says
+    assert moto_speedups.moto_modules() == tuple(MOTOS_MODULES())
+    assert "dynamodb" in moto_speedups.moto_modules()
+
+
+def test_a_response_class_lists_the_methods_moto_lists_a_new_list_each_time() -> None:
+    # WHEN a response class's methods are listed twice
+    first = moto_speedups.method_names_from_class(DynamoHandler)
+    first.append("not_an_action")
+    second = moto_speedups.method_names_from_class(DynamoHandler)
+    # THEN each time they are moto's own, whatever a caller did to an earlier list
+    assert second == MOTOS_METHOD_NAMES(DynamoHandler)
+    assert "get_item" in second

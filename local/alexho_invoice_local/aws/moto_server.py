@@ -20,15 +20,11 @@ from collections.abc import Iterable
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
-from alexho_invoice_local.aws import moto_memory, moto_speedups
+from alexho_invoice_local.aws import keep_alive, moto_memory, moto_speedups
 from alexho_invoice_local.aws.moto_guard import LoopbackOnly
 from alexho_invoice_local.ports import PortInUseError, ensure_port_free, is_address_in_use
 from alexho_invoice_local.process_tuning import FullCollections, tune_for_latency
@@ -218,7 +214,11 @@ class _ReportingMotoServer(ThreadedMotoServer):
                 self._forwarded_ports,
             )
             self._server = make_server(
-                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+                self._ip_address,
+                self._port,
+                app,
+                True,
+                request_handler=keep_alive.request_handler(),
             )
             app.port = self._server.server_port
             self._server_ready_event.set()

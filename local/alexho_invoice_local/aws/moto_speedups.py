@@ -18,14 +18,25 @@ only in the child process that serves moto for ``alexho-local up``, and only on 
 release they were checked against (:data:`CHECKED_MOTO_VERSION`;
 ``tests/local/test_moto_speedups.py`` compares the results): on any other release moto runs
 unchanged.
+
+Every request also paid for two lookups that never change while the server runs: moto's server
+lists its package directory (``os.listdir`` and an ``isdir`` per entry, about 150) to tell
+whether the request names a service, and each response class lists its methods with
+``inspect.getmembers``. A profile of the soak's moto process found one fifth of its CPU in
+them. :func:`install` makes both lists once per process (:func:`moto_modules`,
+:func:`method_names_from_class`).
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Final
 
 import moto
+from moto import backends
+from moto.core import responses
+from moto.core import utils as moto_utils
 from moto.dynamodb.comparisons import get_comparison_func
 from moto.dynamodb.models.table import Table
 
@@ -34,6 +45,8 @@ CHECKED_MOTO_VERSION: Final = "5.2.5"
 _INSTALLED: Final = "_alexho_sorted_by_cast_value"
 _MOTOS_QUERY: Final = Table.query
 _QUERY_SIGNATURE: Final = inspect.signature(Table.query)
+_MOTOS_MODULES: Final = backends.list_of_moto_modules
+_MOTOS_METHOD_NAMES: Final = moto_utils.method_names_from_class
 
 
 def all_items_sorted_by_cast_value(table: Table) -> list[Any]:
@@ -97,9 +110,25 @@ def query_one_partition(table: Table, hash_key: Any, *args: Any, **kwargs: Any) 
         del table.all_items
 
 
+@functools.cache
+def moto_modules() -> tuple[str, ...]:
+    """moto's service modules, as ``backends.list_of_moto_modules`` lists them, read once."""
+    return tuple(_MOTOS_MODULES())
+
+
+@functools.cache
+def _method_names(clazz: object) -> tuple[str, ...]:
+    return tuple(_MOTOS_METHOD_NAMES(clazz))
+
+
+def method_names_from_class(clazz: object) -> list[str]:
+    """moto's ``method_names_from_class``, listed once per class (a new list each call)."""
+    return list(_method_names(clazz))
+
+
 def install() -> bool:
-    """Replace ``Table.all_items`` and ``Table.query`` on :data:`CHECKED_MOTO_VERSION`;
-    whether they are in place."""
+    """Replace ``Table.all_items``, ``Table.query`` and the two per-request listings on
+    :data:`CHECKED_MOTO_VERSION`; whether they are in place."""
     if getattr(Table.all_items, _INSTALLED, False):
         return True
     if moto.__version__ != CHECKED_MOTO_VERSION:
@@ -107,4 +136,6 @@ def install() -> bool:
     setattr(all_items_sorted_by_cast_value, _INSTALLED, True)
     Table.all_items = all_items_sorted_by_cast_value  # type: ignore[method-assign, assignment]
     Table.query = query_one_partition  # type: ignore[method-assign, assignment]
+    backends.list_of_moto_modules = moto_modules
+    responses.method_names_from_class = method_names_from_class  # type: ignore[attr-defined]
     return True

@@ -25,7 +25,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Final
 
 from alexho_invoice_local.functions.invocation import InvocationError, LambdaFunction
-from alexho_invoice_local.process_tuning import tune_for_latency
+from alexho_invoice_local.process_tuning import FullCollections, tune_for_latency
 
 #: How long a container may take to start and import its handler.
 START_TIMEOUT_SECONDS: Final = 60.0
@@ -275,6 +275,8 @@ def _serve(
     except Exception as error:
         pipe.send(("error", _error_fields(error)))
         return
+    # What the handler loaded is frozen; what invocations leave in cycles is collected.
+    FullCollections().start()
     pipe.send(("ready", None))
     while True:
         try:
