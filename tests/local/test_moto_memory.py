@@ -1,6 +1,7 @@
 """The local stack's moto keeps what lives and forgets the rest: no copy of a query result, no
 deleted item, no consumed message stays in its process; a topic keeps its last messages, SNS its
-last signing certificates and a queue its last deleted receipt handles."""
+last signing certificates and a queue its last deleted receipt handles; a table drops a
+partition with its last item."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import Table
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
 from alexho_invoice_local.aws import moto_memory
 from alexho_invoice_local.endpoints import StackEndpoints
+from alexho_invoice_runtime.definitions import event_log_table_definition
 
 REGION = "eu-west-1"
 
@@ -142,3 +146,51 @@ def test_weakly_tracked_instances_leave_with_their_last_use() -> None:
     del dropped
     gc.collect()
     assert list(tracked) == [kept]
+
+
+@pytest.fixture
+def event_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Table]]:
+    """An event-log table in this process's moto, with the changes installed: the client and
+    moto's own model of the table."""
+    assert moto_memory.install(), f"moto {moto_memory.CHECKED_MOTO_VERSION} is not installed"
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        dynamodb.create_table(**event_log_table_definition("partitions-event-log"))
+        yield (
+            dynamodb,
+            dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table("partitions-event-log"),
+        )
+
+
+def marker_key(n: int) -> dict[str, Any]:
+    return {"audience": {"S": f"EVENT#{n}"}, "cursor": {"S": "#marker"}}
+
+
+def test_a_partition_goes_with_its_last_item(event_log: tuple[Any, Table]) -> None:
+    dynamodb, table = event_log
+    # GIVEN an id marker per event (a partition each) and two entries of one audience
+    for n in range(50):
+        dynamodb.put_item(TableName="partitions-event-log", Item=marker_key(n))
+    for cursor in ("1", "2"):
+        dynamodb.put_item(
+            TableName="partitions-event-log",
+            Item={"audience": {"S": "ADMIN"}, "cursor": {"S": cursor}},
+        )
+    # WHEN the markers expire and one entry of the audience is deleted
+    for n in range(50):
+        dynamodb.delete_item(TableName="partitions-event-log", Key=marker_key(n))
+    dynamodb.delete_item(
+        TableName="partitions-event-log", Key={"audience": {"S": "ADMIN"}, "cursor": {"S": "1"}}
+    )
+    # THEN moto holds the one partition that still has an item, not one per marker
+    assert len(table.items) == 1
+    # AND the table answers as before: the entry left, no marker, a marker put again
+    assert dynamodb.scan(TableName="partitions-event-log")["Items"] == [
+        {"audience": {"S": "ADMIN"}, "cursor": {"S": "2"}}
+    ]
+    dynamodb.put_item(TableName="partitions-event-log", Item=marker_key(7))
+    assert dynamodb.get_item(TableName="partitions-event-log", Key=marker_key(7))[
+        "Item"
+    ] == marker_key(7)
+    assert "Item" not in dynamodb.get_item(TableName="partitions-event-log", Key=marker_key(8))

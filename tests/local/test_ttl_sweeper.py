@@ -69,3 +69,59 @@ def test_a_sweep_reads_page_by_page_and_deletes_every_expired_item() -> None:
         }
     assert deleted == 7
     assert left == {f"CUSTOMER#c-{n}" for n in range(7, 11)}
+
+
+class TimedCalls:
+    """A DynamoDB client that records when each of its ``scan`` and ``batch_write_item`` calls
+    started and ended."""
+
+    def __init__(self, dynamodb: Any) -> None:
+        self._dynamodb = dynamodb
+        self.calls: list[tuple[str, float, float]] = []
+
+    def _timed(self, name: str, **request: Any) -> Any:
+        started = time.monotonic()
+        answer = getattr(self._dynamodb, name)(**request)
+        self.calls.append((name, started, time.monotonic()))
+        return answer
+
+    def scan(self, **request: Any) -> Any:
+        return self._timed("scan", **request)
+
+    def batch_write_item(self, **request: Any) -> Any:
+        return self._timed("batch_write_item", **request)
+
+
+def test_a_sweep_leaves_moto_free_between_its_requests() -> None:
+    now = int(time.time())
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
+        dynamodb.create_table(**event_log_table_definition("paced-event-log"))
+        # GIVEN 30 expired items: pages of 10, deletes in batches of 25
+        for n in range(30):
+            dynamodb.put_item(
+                TableName="paced-event-log", Item=log_item(f"CUSTOMER#c-{n}", now - 10)
+            )
+        timed = TimedCalls(dynamodb)
+        sweeper = TtlSweeper(
+            timed,
+            [
+                (
+                    "paced-event-log",
+                    (EVENT_LOG_PARTITION_KEY, EVENT_LOG_SORT_KEY),
+                    EVENT_LOG_EXPIRES_AT,
+                )
+            ],
+            page_items=10,
+            pause_seconds=0.05,
+        )
+        # WHEN it sweeps
+        deleted = sweeper.sweep(now)
+    # THEN it sent its requests one pause apart (moto serves the runtime's in between)
+    assert deleted == 30
+    assert [name for name, _, _ in timed.calls] == ["scan"] * 3 + ["batch_write_item"] * 2
+    gaps = [
+        next_start - end
+        for (_, _, end), (_, next_start, _) in zip(timed.calls, timed.calls[1:], strict=False)
+    ]
+    assert min(gaps) >= 0.05

@@ -9,16 +9,19 @@ published to it in ``sent_notifications``, for moto's test inspection API; SNS k
 certificate it makes for every message it delivers to a queue (≈ 1.2 KB each, for the
 ``SigningCertURL`` a subscriber may fetch), and every SQS queue keeps the receipt handles of
 every message deleted from it (185 characters each, so that a repeated delete succeeds): about
-10 MB an hour at 2 events per second, found with ``tracemalloc`` in a soak.
+10 MB an hour at 2 events per second, found with ``tracemalloc`` in a soak. And a table with a
+sort key keeps the partition (its key and an empty dict) of every item it ever held after the
+last one is deleted: the event log's id markers, a partition each, left two a second.
 
 :func:`install` makes ``instances_tracked`` hold instances weakly (the dashboard still lists
 every live instance; a deleted item or a copied query result is freed as soon as nothing else
 uses it), keeps the last :data:`SENT_NOTIFICATIONS_KEPT` messages of each topic, and the last
 :data:`SIGNING_CERTIFICATES_KEPT` certificates and :data:`DELETED_RECEIPTS_KEPT` deleted
-receipt handles of each queue. It is
-installed only in the child process that serves moto for the local stack, and only on the moto
-release it was checked against (:data:`CHECKED_MOTO_VERSION`): another release runs unchanged,
-and ``tests/local/test_moto_memory.py`` fails until it is checked again.
+receipt handles of each queue, and drops a partition once its last item is deleted (moto
+makes a new one, as always, when an item is put in it). It is installed only in the child
+process that serves moto for the local stack, and only on the moto release it was checked
+against (:data:`CHECKED_MOTO_VERSION`): another release runs unchanged, and
+``tests/local/test_moto_memory.py`` fails until it is checked again.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from typing import Any, Final
 
 import moto
 from moto.core.common_models import BaseModel
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
 from moto.sns.models import SNSBackend, Topic
 from moto.sqs.models import Queue
 
@@ -46,6 +51,7 @@ DELETED_RECEIPTS_KEPT = 1_000
 _MOTOS_PUBLISH: Final = Topic.publish
 _MOTOS_SNS_INIT: Final = SNSBackend.__init__
 _MOTOS_QUEUE_INIT: Final = Queue.__init__
+_MOTOS_DELETE_ITEM: Final = Table.delete_item
 
 
 class WeakInstances:
@@ -126,6 +132,15 @@ def _queue_keeping_recent_receipts(self: Queue, *args: Any, **kwargs: Any) -> No
     self.deleted_messages = RecentSet(DELETED_RECEIPTS_KEPT)  # type: ignore[assignment]
 
 
+def _delete_item_dropping_empty_partition(
+    self: Table, hash_key: DynamoType, range_key: DynamoType | None
+) -> Item | None:
+    item: Item | None = _MOTOS_DELETE_ITEM(self, hash_key, range_key)
+    if range_key and not self.items.get(hash_key, True):
+        del self.items[hash_key]
+    return item
+
+
 def _new_weakly_tracked(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:
     instance: BaseModel = super(BaseModel, cls).__new__(cls)
     tracked = cls.instances_tracked  # type: ignore[attr-defined]
@@ -153,4 +168,5 @@ def install() -> bool:
     Topic.publish = _publish_keeping_recent  # type: ignore[method-assign]
     SNSBackend.__init__ = _sns_backend_keeping_recent_certificates  # type: ignore[method-assign]
     Queue.__init__ = _queue_keeping_recent_receipts  # type: ignore[method-assign]
+    Table.delete_item = _delete_item_dropping_empty_partition  # type: ignore[method-assign]
     return True
