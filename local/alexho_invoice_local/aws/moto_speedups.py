@@ -22,7 +22,7 @@ unchanged.
 Every request also paid for two lookups that never change while the server runs: moto's server
 lists its package directory (``os.listdir`` and an ``isdir`` per entry, about 150) to tell
 whether the request names a service, and each response class lists its methods with
-``inspect.getmembers``. A profile of the soak's moto process found one fifth of its CPU in
+``inspect.getmembers``. A profile of the soak's moto process found a sixth of its samples in
 them. :func:`install` makes both lists once per process (:func:`moto_modules`,
 :func:`method_names_from_class`).
 """
