@@ -57,13 +57,18 @@ def test_the_stacks_moto_keeps_only_the_items_its_tables_hold(
 
 
 @pytest.fixture
-def sns(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def changed_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto in this process, with the changes installed (the module's stack points
     ``AWS_ENDPOINT_URL`` at its own moto while it runs)."""
     assert moto_memory.install(), f"moto {moto_memory.CHECKED_MOTO_VERSION} is not installed"
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
-        yield boto3.client("sns", region_name=REGION)
+        yield
+
+
+@pytest.fixture
+def sns(changed_moto: None) -> Any:
+    return boto3.client("sns", region_name=REGION)
 
 
 def test_a_topic_keeps_its_last_messages_only(sns: Any) -> None:
@@ -149,18 +154,11 @@ def test_weakly_tracked_instances_leave_with_their_last_use() -> None:
 
 
 @pytest.fixture
-def event_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Table]]:
-    """An event-log table in this process's moto, with the changes installed: the client and
-    moto's own model of the table."""
-    assert moto_memory.install(), f"moto {moto_memory.CHECKED_MOTO_VERSION} is not installed"
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(**event_log_table_definition("partitions-event-log"))
-        yield (
-            dynamodb,
-            dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table("partitions-event-log"),
-        )
+def event_log(changed_moto: None) -> tuple[Any, Table]:
+    """An event-log table in :func:`changed_moto`: the client and moto's own model of it."""
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(**event_log_table_definition("partitions-event-log"))
+    return dynamodb, dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table("partitions-event-log")
 
 
 def marker_key(n: int) -> dict[str, Any]:
