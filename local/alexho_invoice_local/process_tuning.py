@@ -77,10 +77,22 @@ def _glibc() -> ctypes.CDLL | None:
 class FullCollections:
     """Freezes the objects alive now, then runs a full collection every ``interval`` seconds
     in a thread of its own, each followed by :func:`release_free_memory`, until :meth:`stop`
-    (or the end of a ``with`` block)."""
+    (or the end of a ``with`` block).
 
-    def __init__(self, interval: float = FULL_COLLECTION_SECONDS) -> None:
+    With ``thaw_every=N``, each collection also freezes what survived it, so that the next
+    walks only what was made since, and every ``N``-th collection unfreezes everything first
+    and walks it all. For a process whose survivors are long-lived data (moto's tables) and
+    whose garbage dies young: a frozen object is still freed when its last reference goes,
+    and only garbage in reference cycles among frozen objects waits for the ``N``-th.
+    """
+
+    def __init__(
+        self, interval: float = FULL_COLLECTION_SECONDS, *, thaw_every: int | None = None
+    ) -> None:
+        if thaw_every is not None and thaw_every < 1:
+            raise ValueError("thaw_every must be at least 1")
         self._interval = interval
+        self._thaw_every = thaw_every
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="full-collections", daemon=True)
 
@@ -97,9 +109,21 @@ class FullCollections:
             self._thread.join()
 
     def _run(self) -> None:
+        collections = 0
         while not self._stopping.wait(self._interval):
-            gc.collect()
+            collections += 1
+            self.collect(thaw=self._thaw_every is not None and collections % self._thaw_every == 0)
             release_free_memory()
+
+    def collect(self, *, thaw: bool = False) -> int:
+        """One collection (after unfreezing everything, with ``thaw``); the survivors are then
+        frozen when ``thaw_every`` is set. Returns the number of unreachable objects found."""
+        if thaw:
+            gc.unfreeze()
+        found = gc.collect()
+        if self._thaw_every is not None:
+            gc.freeze()
+        return found
 
     def __enter__(self) -> FullCollections:
         self.start()

@@ -151,6 +151,23 @@ def test_weakly_tracked_instances_leave_with_their_last_use() -> None:
     del dropped
     gc.collect()
     assert list(tracked) == [kept]
+    assert len(tracked) == 1
+
+
+def test_a_tracked_instance_adds_one_object_for_the_collector_to_walk() -> None:
+    # GIVEN 1,000 live instances of a model
+    class Model:
+        pass
+
+    models = [Model() for _ in range(1000)]
+    tracked = moto_memory.WeakInstances()
+    before = len(gc.get_objects())
+    # WHEN they are tracked
+    for model in models:
+        tracked.append(model)
+    # THEN the collector has one more object per instance (its weak reference), no closure
+    # (a closure each was five: reference, function, cells and their tuple)
+    assert len(models) <= len(gc.get_objects()) - before < len(models) + 10
 
 
 @pytest.fixture

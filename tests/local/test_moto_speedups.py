@@ -4,9 +4,11 @@ tables the stack creates and on key types they do not use."""
 from __future__ import annotations
 
 import base64
+import copy
 import os
+import pickle
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -14,6 +16,7 @@ import pytest
 from moto import backends, mock_aws
 from moto.core import responses
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
@@ -21,7 +24,9 @@ from alexho_invoice_local.aws import moto_speedups
 from alexho_invoice_local.aws.moto_speedups import (
     all_items_sorted_by_cast_value,
     query_one_partition,
+    table_with_sorted_partitions,
 )
+from alexho_invoice_local.aws.sorted_partition import SortedPartition
 from alexho_invoice_runtime.auth.identity import Identity
 from alexho_invoice_runtime.connections import Connection
 from alexho_invoice_runtime.definitions import (
@@ -34,12 +39,15 @@ from alexho_invoice_runtime.definitions import (
 REGION = "eu-west-1"
 MOTOS_ALL_ITEMS = Table.all_items
 MOTOS_QUERY = Table.query
+MOTOS_TABLE_INIT = Table.__init__
 MOTOS_MODULES = backends.list_of_moto_modules
 MOTOS_METHOD_NAMES = responses.method_names_from_class  # type: ignore[attr-defined]
 
 
 @pytest.fixture
-def dynamodb() -> Iterator[Any]:
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto in process; the tables it creates keep their partitions as the local stack's do."""
+    monkeypatch.setattr(Table, "__init__", table_with_sorted_partitions)
     with mock_aws():
         yield boto3.client("dynamodb", region_name=REGION)
 
@@ -207,17 +215,175 @@ def test_a_query_of_one_partition_answers_as_motos_own(
     assert "all_items" not in vars(moto_table("event-log"))
 
 
+def answers_of_both(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
+    """Every query of :data:`QUERIES`, answered by moto's own method and by the walk."""
+    answers = []
+    for query in QUERIES:
+        monkeypatch.setattr(Table, "query", MOTOS_QUERY)
+        motos = every_page(dynamodb, query)
+        monkeypatch.setattr(Table, "query", query_one_partition)
+        answers.append((motos, every_page(dynamodb, query)))
+    return answers
+
+
+def put_entry(dynamodb: Any, audience: str, n: int, text: str = "") -> None:
+    dynamodb.put_item(
+        TableName="event-log",
+        Item={"audience": {"S": audience}, "cursor": {"S": f"{n:013d}.x"}, "t": {"S": text}},
+    )
+
+
+def test_queries_answer_as_motos_own_while_the_partitions_change(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an event log whose partitions have been queried (their order is built)
+    dynamodb.create_table(**event_log_table_definition("event-log"))
+    rng = random.Random(18)
+    for n in rng.sample(range(200), 120):
+        put_entry(dynamodb, "ADMIN" if n % 2 else f"CUSTOMER#cust-{n % 5}", n)
+    assert all(motos == walked for motos, walked in answers_of_both(dynamodb, monkeypatch))
+    for _ in range(6):
+        # WHEN entries are added at the end and out of order, overwritten and deleted singly,
+        # in batches and by a transaction that fails (moto puts back a copy of the table)
+        for n in [*rng.sample(range(200), 15), *range(1000, 1005)]:
+            put_entry(dynamodb, "ADMIN", n, text=str(rng.random()))
+        deleted = rng.sample(range(200), 10)
+        dynamodb.delete_item(
+            TableName="event-log",
+            Key={"audience": {"S": "ADMIN"}, "cursor": {"S": f"{deleted[0]:013d}.x"}},
+        )
+        dynamodb.batch_write_item(
+            RequestItems={
+                "event-log": [
+                    {
+                        "DeleteRequest": {
+                            "Key": {"audience": {"S": "ADMIN"}, "cursor": {"S": f"{n:013d}.x"}}
+                        }
+                    }
+                    for n in deleted[1:]
+                ]
+            }
+        )
+        with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": "event-log",
+                            "Item": {
+                                "audience": {"S": "ADMIN"},
+                                "cursor": {"S": "0000000000150.y"},
+                            },
+                        }
+                    },
+                    {
+                        "ConditionCheck": {
+                            "TableName": "event-log",
+                            "Key": {"audience": {"S": "ADMIN"}, "cursor": {"S": "missing"}},
+                            "ConditionExpression": "attribute_exists(audience)",
+                        }
+                    },
+                ]
+            )
+        # THEN every query still answers as moto's own
+        for motos, walked in answers_of_both(dynamodb, monkeypatch):
+            assert walked == motos
+
+
+def cast_keys(values: list[int]) -> list[DynamoType]:
+    return [DynamoType({"S": f"{value:05d}"}) for value in values]
+
+
+def in_order(partition: SortedPartition) -> list[Any]:
+    """Every item of ``partition`` from its kept order."""
+    return partition.ordered_from("<", ["99999"], lambda value, bound: value < bound, forward=True)
+
+
+def test_a_partition_keeps_its_keys_in_order_through_motos_writes() -> None:
+    # GIVEN a queried partition
+    rng = random.Random(7)
+    keys = cast_keys(rng.sample(range(500), 50))
+    partition = SortedPartition({key: f"item {key.value}" for key in keys})
+    in_order(partition)
+
+    def put_keys() -> None:  # new keys, in order and not, and overwrites
+        for key in cast_keys([*rng.sample(range(500), 40), *range(600, 620)]):
+            partition[key] = f"new {key.value}"
+
+    def delete_keys() -> None:
+        for key in list(partition)[::3]:
+            del partition[key]
+
+    def pop_keys() -> None:
+        for key in list(partition)[::5]:
+            partition.pop(key)
+
+    writes = [put_keys, delete_keys, pop_keys]
+    for write in writes:
+        # WHEN moto writes to it
+        write()
+        # THEN it lists its items as a partition sorted afresh does
+        assert in_order(partition) == [
+            partition[key] for key in sorted(partition, key=lambda key: key.value)
+        ]
+
+
+COMPARISONS: dict[str, tuple[Callable[..., bool], list[str]]] = {
+    ">": (lambda value, bound: value > bound, ["00250"]),
+    ">=": (lambda value, bound: value >= bound, ["00250"]),
+    "=": (lambda value, bound: value == bound, ["00251"]),
+    "<": (lambda value, bound: value < bound, ["00250"]),
+    "<=": (lambda value, bound: value <= bound, ["00250"]),
+    "BETWEEN": (lambda value, low, high: low <= value <= high, ["00100", "00300"]),
+    "BEGINS_WITH": (lambda value, prefix: value.startswith(prefix), ["002"]),
+}
+
+
+@pytest.mark.parametrize("forward", [True, False], ids=["forward", "backward"])
+@pytest.mark.parametrize("comparison", list(COMPARISONS))
+def test_the_first_match_found_by_bisection_is_the_first_in_a_walk(
+    comparison: str, forward: bool
+) -> None:
+    # GIVEN a partition of 300 of the first 500 keys
+    keys = cast_keys(random.Random(3).sample(range(500), 300))
+    partition = SortedPartition({key: key.value for key in keys})
+    matches, bounds = COMPARISONS[comparison]
+    # WHEN the items from the first match on are taken
+    taken = partition.ordered_from(comparison, bounds, matches, forward=forward)
+    # THEN they are those of a walk of the sorted keys from its first match on
+    walk = sorted((key.value for key in keys), reverse=not forward)
+    first = next((n for n, value in enumerate(walk) if matches(value, *bounds)), len(walk))
+    assert taken == walk[first:]
+
+
+def test_a_copy_of_a_partition_has_its_items_and_an_order_of_its_own() -> None:
+    # GIVEN a queried partition
+    partition = SortedPartition({key: [key.value] for key in cast_keys([5, 1, 3])})
+    everything = (">=", ["00000"], lambda value, bound: value >= bound)
+    partition.ordered_from(*everything, forward=True)
+    # WHEN it is copied (deeply, as moto does for a transaction, shallowly, and pickled)
+    copies = [copy.deepcopy(partition), copy.copy(partition), pickle.loads(pickle.dumps(partition))]
+    for key in cast_keys([0, 9]):
+        partition[key] = [key.value]
+    # THEN each copy has the items it had, and answers from its own
+    for copied in copies:
+        assert type(copied) is SortedPartition
+        assert copied.ordered_from(*everything, forward=True) == [["00001"], ["00003"], ["00005"]]
+
+
 def test_it_is_installed_on_the_moto_release_it_was_checked_against() -> None:
     # A new moto release turns the speed-ups off until they are checked again (this test fails).
     try:
         assert moto_speedups.install()
         assert Table.all_items is all_items_sorted_by_cast_value
         assert Table.query is query_one_partition  # type: ignore[comparison-overlap]
+        assert Table.__init__ is table_with_sorted_partitions
         assert backends.list_of_moto_modules is moto_speedups.moto_modules
         assert responses.method_names_from_class is moto_speedups.method_names_from_class  # type: ignore[attr-defined]
     finally:
         Table.all_items = MOTOS_ALL_ITEMS  # type: ignore[method-assign]
         Table.query = MOTOS_QUERY  # type: ignore[method-assign]
+        Table.__init__ = MOTOS_TABLE_INIT  # type: ignore[method-assign]
         backends.list_of_moto_modules = MOTOS_MODULES
         responses.method_names_from_class = MOTOS_METHOD_NAMES  # type: ignore[attr-defined]
 

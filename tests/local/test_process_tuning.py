@@ -58,6 +58,59 @@ def test_what_was_loaded_before_the_start_is_frozen() -> None:
         assert not any(candidate is loaded for candidate in gc.get_objects())
 
 
+@pytest.mark.usefixtures("automatic_collection_off")
+def test_with_thawing_survivors_are_frozen_and_the_next_collection_walks_only_the_new() -> None:
+    collections = FullCollections(interval=60, thaw_every=3)
+    collections.start()
+    try:
+        # GIVEN an object made after the start, alive through a collection
+        survivor = Node()
+        collections.collect()
+        # WHEN another is made
+        newcomer = Node()
+        # THEN the survivor is frozen, the newcomer is what a collection walks
+        walked = gc.get_objects()
+        assert not any(candidate is survivor for candidate in walked)
+        assert any(candidate is newcomer for candidate in walked)
+    finally:
+        collections.stop()
+
+
+@pytest.mark.usefixtures("automatic_collection_off")
+def test_with_thawing_a_frozen_object_still_goes_with_its_last_reference() -> None:
+    collections = FullCollections(interval=60, thaw_every=3)
+    collections.start()
+    try:
+        # GIVEN a frozen survivor
+        survivor = Node()
+        collections.collect()
+        freed = weakref.ref(survivor)
+        # WHEN its last reference goes THEN it is freed at once, no collection needed
+        del survivor
+        assert freed() is None
+    finally:
+        collections.stop()
+
+
+@pytest.mark.usefixtures("automatic_collection_off")
+def test_a_cycle_frozen_before_it_was_dropped_is_freed_by_the_thawing_collection() -> None:
+    # GIVEN collections every 50 ms that thaw every third time, and a cycle that one froze
+    with FullCollections(interval=0.05, thaw_every=3):
+        frozen_at_start = gc.get_freeze_count()
+        cycle = Node()
+        cycle.partner = cycle
+        freed = weakref.ref(cycle)
+        assert wait_until(lambda: gc.get_freeze_count() > frozen_at_start, timeout=2)
+        # WHEN it is dropped THEN a thawing collection frees it
+        del cycle
+        assert wait_until(lambda: freed() is None, timeout=2)
+
+
+def test_thawing_needs_a_positive_count() -> None:
+    with pytest.raises(ValueError, match="thaw_every"):
+        FullCollections(thaw_every=0)
+
+
 #: A process whose threads allocate and free (in ``malloc``'s sizes, not the interpreter's
 #: small-object pool) as moto's request threads do; prints its glibc arenas and its RSS before
 #: and after :func:`release_free_memory`.

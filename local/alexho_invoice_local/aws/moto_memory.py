@@ -57,19 +57,25 @@ _MOTOS_DELETE_ITEM: Final = Table.delete_item
 class WeakInstances:
     """A stand-in for moto's ``instances_tracked`` list that holds its instances weakly:
     ``append`` and iteration (live instances only) as moto and its dashboard use them. By
-    identity: moto's models define ``__eq__``, which makes them unhashable."""
+    identity: moto's models define ``__eq__``, which makes them unhashable. One weak reference
+    per instance, carrying its key, with one callback for all (a closure per instance was five
+    more objects for each stored item, for the full collections to walk)."""
 
     def __init__(self, instances: Iterable[Any] = ()) -> None:
-        self._references: dict[int, weakref.ref[Any]] = {}
+        self._references: dict[int, weakref.KeyedRef[int, Any]] = {}
+        self._forget_reference = self._forget
         for instance in instances:
             self.append(instance)
 
     def append(self, instance: Any) -> None:
         """Track ``instance`` while it lives (an instance without weak references is not)."""
         key = id(instance)
-        references = self._references
         with contextlib.suppress(TypeError):
-            references[key] = weakref.ref(instance, lambda _: references.pop(key, None))
+            self._references[key] = weakref.KeyedRef(instance, self._forget_reference, key)
+
+    def _forget(self, reference: weakref.KeyedRef[int, Any]) -> None:
+        if self._references.get(reference.key) is reference:
+            del self._references[reference.key]
 
     def __iter__(self) -> Iterator[Any]:
         live = (reference() for reference in list(self._references.values()))

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections import defaultdict
 from typing import Any, Final
 
 import moto
@@ -40,10 +41,13 @@ from moto.core import utils as moto_utils
 from moto.dynamodb.comparisons import get_comparison_func
 from moto.dynamodb.models.table import Table
 
+from alexho_invoice_local.aws.sorted_partition import SortedPartition
+
 #: The moto release whose ``Table.all_items`` the replacement was checked against.
 CHECKED_MOTO_VERSION: Final = "5.2.5"
 _INSTALLED: Final = "_alexho_sorted_by_cast_value"
 _MOTOS_QUERY: Final = Table.query
+_MOTOS_TABLE_INIT: Final = Table.__init__
 _QUERY_SIGNATURE: Final = inspect.signature(Table.query)
 _MOTOS_MODULES: Final = backends.list_of_moto_modules
 _MOTOS_METHOD_NAMES: Final = moto_utils.method_names_from_class
@@ -67,9 +71,9 @@ def all_items_sorted_by_cast_value(table: Table) -> list[Any]:
     )
 
 
-def from_first_match(table: Table, members: list[Any], query: dict[str, Any]) -> list[Any]:
-    """``members`` of one partition, sorted, from the first that meets ``query``'s sort-key
-    condition in the query's direction on (all of them when it has none we can read).
+def first_matches(table: Table, partition: SortedPartition, query: dict[str, Any]) -> list[Any]:
+    """The items of one partition, sorted in ``query``'s direction, from the first that meets
+    its sort-key condition on (all of them, unsorted, when it has none we can read).
 
     moto's walk appends nothing, and stops at no limit, before its first match (an item has at
     most 400 KB), so leaving those items out changes no page, ``Count`` or paging key; the
@@ -79,22 +83,18 @@ def from_first_match(table: Table, members: list[Any], query: dict[str, Any]) ->
     compare = get_comparison_func(comparison) if comparison else None
     conditions = query.get("range_key_conditions") or [(table.range_key_attr,)]
     if compare is None or query.get("filter_kwargs") or conditions[-1][0] != table.range_key_attr:
-        return members
-    bounds = [value.cast_value for value in query["range_objs"]]
-    ordered = sorted(
-        members,
-        key=lambda item: item.range_key.cast_value,
-        reverse=query["scan_index_forward"] is False,
+        return list(partition.values())
+    return partition.ordered_from(
+        str(comparison),
+        [value.cast_value for value in query["range_objs"]],
+        compare,
+        forward=query["scan_index_forward"] is not False,
     )
-    for position, item in enumerate(ordered):
-        if compare(item.range_key.cast_value, *bounds):
-            return ordered[position:]
-    return []
 
 
 def query_one_partition(table: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
     """moto's ``Table.query``, walking only the items of ``hash_key``'s partition, from its
-    first match on the sort key (:func:`from_first_match`), when it queries the table itself
+    first match on the sort key (:func:`first_matches`), when it queries the table itself
     (an index's query walks the table, as moto's does). moto keeps the items of a table with a
     sort key by partition, and keeps those whose key equals ``hash_key``: the same items, in
     the same order once sorted."""
@@ -102,12 +102,20 @@ def query_one_partition(table: Table, hash_key: Any, *args: Any, **kwargs: Any) 
     if query.get("index_name") or not table.range_key_attr or hash_key is None:
         return _MOTOS_QUERY(table, hash_key, *args, **kwargs)
     partition = table.items.get(hash_key)
-    members = from_first_match(table, list(partition.values()) if partition else [], query)
+    if partition is not None and not isinstance(partition, SortedPartition):
+        partition = SortedPartition(partition)
+    members = [] if partition is None else first_matches(table, partition, query)
     table.all_items = lambda: members  # type: ignore[method-assign]
     try:
         return _MOTOS_QUERY(table, hash_key, *args, **kwargs)
     finally:
         del table.all_items
+
+
+def table_with_sorted_partitions(table: Table, *args: Any, **kwargs: Any) -> None:
+    """moto's ``Table.__init__``, its partitions then made :class:`SortedPartition` s."""
+    _MOTOS_TABLE_INIT(table, *args, **kwargs)
+    table.items = defaultdict(SortedPartition)
 
 
 @functools.cache
@@ -136,6 +144,7 @@ def install() -> bool:
     setattr(all_items_sorted_by_cast_value, _INSTALLED, True)
     Table.all_items = all_items_sorted_by_cast_value  # type: ignore[method-assign, assignment]
     Table.query = query_one_partition  # type: ignore[method-assign, assignment]
+    Table.__init__ = table_with_sorted_partitions  # type: ignore[method-assign, assignment]
     backends.list_of_moto_modules = moto_modules
     responses.method_names_from_class = method_names_from_class  # type: ignore[attr-defined]
     return True
