@@ -19,7 +19,6 @@ from alexho_invoice_local.aws.clients import client_args
 from alexho_invoice_local.aws.moto_server import MotoBackend
 from alexho_invoice_local.aws.resources import LocalResources, create_resources
 from alexho_invoice_local.aws.sns_worker import Invoke, RetryPolicy, SnsDeliveryWorker
-from alexho_invoice_local.aws.ttl_sweeper import TtlSweeper
 from alexho_invoice_local.endpoints import StackEndpoints
 from alexho_invoice_local.functions.catalog import StackFunctions, stack_functions
 from alexho_invoice_local.functions.cold_start import reset_handler_caches
@@ -32,15 +31,6 @@ from alexho_invoice_local.settings import StackSettings, url_host
 from alexho_invoice_local.web.app import DemoPageApp
 from alexho_invoice_local.web.page_files import page_dir_of
 from alexho_invoice_local.web.server import DemoPageServer
-from alexho_invoice_runtime.definitions import (
-    CONNECTION_EXPIRES_AT,
-    CONNECTION_ID,
-    EVENT_LOG_EXPIRES_AT,
-    EVENT_LOG_PARTITION_KEY,
-    EVENT_LOG_SORT_KEY,
-    REVOCATION_EXPIRES_AT,
-    REVOCATION_KEY,
-)
 
 T = TypeVar("T")
 LOGGER = logging.getLogger(__name__)
@@ -91,7 +81,6 @@ class LocalStack:
         self._management: ManagementApiServer | None = None
         self._worker: SnsDeliveryWorker | None = None
         self._containers: ProcessContainers | None = None
-        self._ttl_sweeper: TtlSweeper | None = None
         self._resources: LocalResources | None = None
         self._endpoints: StackEndpoints | None = None
         self._demo_page: DemoPageServer | None = None
@@ -124,10 +113,10 @@ class LocalStack:
         _running_part(self._worker)
         return self._containers
 
-    @property
-    def ttl_sweeper(self) -> TtlSweeper:
-        """Deletes expired items from the tables (DynamoDB TTL)."""
-        return _running_part(self._ttl_sweeper)
+    def expire_items(self, now: float | None = None) -> int:
+        """Delete the items whose TTL is before ``now`` (the current time by default) at once,
+        as the stack does every ``ttl_sweep_seconds`` (DynamoDB TTL); how many."""
+        return _running_part(self._moto).expire_items(now)
 
     def start(self) -> StackEndpoints:
         """Start everything; on any failure, stop what already started and re-raise."""
@@ -151,10 +140,6 @@ class LocalStack:
             if self._demo_page is not None:
                 self._demo_page.stop()
         self._demo_page = None
-        with _logged("stopping the TTL sweeper"):
-            if self._ttl_sweeper is not None:
-                self._ttl_sweeper.stop()
-        self._ttl_sweeper = None
         with _logged("stopping delivery"):
             if self._worker is not None:
                 self._worker.stop()
@@ -232,24 +217,11 @@ class LocalStack:
             settings.port_after(2, settings.moto_port),
             in_process=settings.moto_in_process,
             forwarded_ports=settings.forwarded_ports,
+            expiry_seconds=settings.ttl_sweep_seconds,
         )
         self._moto.start()
         aws_endpoint = self._moto.endpoint_url
         resources = self._resources = create_resources(settings, aws_endpoint)
-        self._ttl_sweeper = TtlSweeper(
-            boto3.client("dynamodb", **client_args(aws_endpoint, settings.region)),
-            [
-                (resources.connections_table, [CONNECTION_ID], CONNECTION_EXPIRES_AT),
-                (
-                    resources.event_log_table,
-                    [EVENT_LOG_PARTITION_KEY, EVENT_LOG_SORT_KEY],
-                    EVENT_LOG_EXPIRES_AT,
-                ),
-                (resources.revocations_table, [REVOCATION_KEY], REVOCATION_EXPIRES_AT),
-            ],
-            settings.ttl_sweep_seconds,
-        )
-        self._ttl_sweeper.start()
 
         self._route_executor = ThreadPoolExecutor(
             settings.route_concurrency, thread_name_prefix="route-invoke"

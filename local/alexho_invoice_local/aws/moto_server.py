@@ -27,6 +27,12 @@ from werkzeug.serving import make_server
 
 from alexho_invoice_local.aws import keep_alive, moto_memory, moto_speedups
 from alexho_invoice_local.aws.moto_guard import LoopbackOnly
+from alexho_invoice_local.aws.ttl_expiry import (
+    DYNAMODB_LOCK,
+    EXPIRY_SECONDS,
+    TtlExpiry,
+    expire_items,
+)
 from alexho_invoice_local.ports import PortInUseError, ensure_port_free, is_address_in_use
 from alexho_invoice_local.process_tuning import FullCollections, tune_for_latency
 from alexho_invoice_local.settings import url_host
@@ -44,7 +50,8 @@ MOTO_THAW_EVERY = 720
 
 
 class MotoBackend:
-    """Serves moto on ``host:port`` (0: a free port) in a child process or a thread."""
+    """Serves moto on ``host:port`` (0: a free port) in a child process or a thread, and
+    deletes expired items from its tables every ``expiry_seconds`` (:mod:`.ttl_expiry`)."""
 
     def __init__(
         self,
@@ -53,6 +60,7 @@ class MotoBackend:
         *,
         in_process: bool = False,
         forwarded_ports: tuple[int, ...] = (),
+        expiry_seconds: float = EXPIRY_SECONDS,
     ) -> None:
         self._host = host
         self._requested_port = port
@@ -62,13 +70,19 @@ class MotoBackend:
         self._thread_server: _ReportingMotoServer | None = None
         self._child: multiprocessing.process.BaseProcess | None = None
         self._control: Connection | None = None
+        self._control_lock = threading.Lock()
         self._port: int | None = None
+        #: How often expired items are deleted (DynamoDB TTL), in the process that serves moto.
+        self._expiry_seconds = expiry_seconds
+        self._expiry: TtlExpiry | None = None
 
     def start(self) -> None:
         """Start serving empty backends; raises :class:`PortInUseError` when the port is taken."""
         ensure_port_free(_SERVICE, self._host, self._requested_port)
         if self._in_process:
             self._port = _start_thread_server(self)
+            self._expiry = TtlExpiry(self._expiry_seconds)
+            self._expiry.start()
         else:
             self._port = self._start_child()
         # In a thread, moto's backends are this process's: start from an empty account.
@@ -80,7 +94,13 @@ class MotoBackend:
         self._control = parent_end
         self._child = context.Process(
             target=_serve_in_child,
-            args=(self._host, self._requested_port, child_end, self._forwarded_ports),
+            args=(
+                self._host,
+                self._requested_port,
+                child_end,
+                self._forwarded_ports,
+                self._expiry_seconds,
+            ),
             name="moto-server",
             daemon=True,
         )
@@ -111,6 +131,17 @@ class MotoBackend:
         """``http://host:port`` of the running server."""
         return f"http://{url_host(self._host)}:{self._port}"
 
+    def expire_items(self, now: float | None = None) -> int:
+        """Delete the items whose TTL is before ``now`` at once, in the process that serves
+        moto (:func:`~alexho_invoice_local.aws.ttl_expiry.expire_items`); how many."""
+        if self._thread_server is not None:
+            return expire_items(now)
+        if self._control is None:
+            raise RuntimeError("moto is not running")
+        with self._control_lock:
+            self._control.send(("expire", now))
+            return int(self._control.recv())
+
     def reset(self) -> None:
         """Forget every resource moto holds (``POST /moto-api/reset``)."""
         url = f"{self.endpoint_url}/moto-api/reset"
@@ -120,6 +151,9 @@ class MotoBackend:
 
     def stop(self) -> None:
         """Stop serving (emptying this process's backends when moto runs in a thread)."""
+        if self._expiry is not None:
+            self._expiry.stop()
+            self._expiry = None
         if self._thread_server is not None:
             with contextlib.suppress(OSError):
                 self.reset()
@@ -127,8 +161,8 @@ class MotoBackend:
             self._thread_server = None
         if self._child is not None:
             if self._control is not None:
-                with contextlib.suppress(OSError):
-                    self._control.send("stop")
+                with self._control_lock, contextlib.suppress(OSError):
+                    self._control.send(("stop", None))
                 self._control.close()
                 self._control = None
             self._child.join(10)
@@ -156,9 +190,14 @@ def _start_thread_server(backend: MotoBackend) -> int:
 
 
 def _serve_in_child(
-    host: str, port: int, control: Connection, forwarded_ports: tuple[int, ...] = ()
+    host: str,
+    port: int,
+    control: Connection,
+    forwarded_ports: tuple[int, ...] = (),
+    expiry_seconds: float = EXPIRY_SECONDS,
 ) -> None:
-    """Child process: serve until the parent says stop or disappears (its pipe closes)."""
+    """Child process: serve, and expire items, until the parent says stop or disappears (its
+    pipe closes); expire at once when the parent asks."""
     # Ctrl-C reaches the whole process group: the parent decides when moto stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     tune_for_latency()
@@ -173,8 +212,12 @@ def _serve_in_child(
         return
     control.send(("ready", server.get_host_and_port()[1]))
     collections = FullCollections(MOTO_COLLECTION_SECONDS, thaw_every=MOTO_THAW_EVERY)
+    expiry = TtlExpiry(expiry_seconds)
+    expiry.start()
     with collections, contextlib.suppress(EOFError, OSError):
-        control.recv()
+        while (message := control.recv())[0] == "expire":
+            control.send(expire_items(message[1]))
+    expiry.stop()
     server.stop()
 
 
@@ -189,12 +232,11 @@ class _OneDynamoDbRequestAtATime:
 
     def __init__(self, app: WSGIApplication) -> None:
         self._app = app
-        self._lock = threading.Lock()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
             return self._app(environ, start_response)
-        with self._lock:
+        with DYNAMODB_LOCK:
             body = self._app(environ, start_response)
             try:
                 return list(body)
