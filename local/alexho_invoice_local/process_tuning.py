@@ -32,9 +32,10 @@ import functools
 import gc
 import platform
 import sys
-import threading
 from types import TracebackType
 from typing import Final
+
+from alexho_invoice_local.periodic import Periodic
 
 GC_THRESHOLDS: Final = (50_000, 20, 100)
 SWITCH_INTERVAL_SECONDS: Final = 0.0005
@@ -91,29 +92,25 @@ class FullCollections:
     ) -> None:
         if thaw_every is not None and thaw_every < 1:
             raise ValueError("thaw_every must be at least 1")
-        self._interval = interval
         self._thaw_every = thaw_every
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="full-collections", daemon=True)
+        self._collections = 0
+        self._periodic = Periodic(interval, self._collect_next, "full-collections")
 
     def start(self) -> None:
         """Freeze what is loaded and start collecting."""
         gc.collect()
         gc.freeze()
-        self._thread.start()
+        self._periodic.start()
 
     def stop(self) -> None:
         """Stop collecting (the frozen objects stay frozen)."""
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        self._periodic.stop()
 
-    def _run(self) -> None:
-        collections = 0
-        while not self._stopping.wait(self._interval):
-            collections += 1
-            self.collect(thaw=self._thaw_every is not None and collections % self._thaw_every == 0)
-            release_free_memory()
+    def _collect_next(self) -> None:
+        self._collections += 1
+        thaw = self._thaw_every is not None and self._collections % self._thaw_every == 0
+        self.collect(thaw=thaw)
+        release_free_memory()
 
     def collect(self, *, thaw: bool = False) -> int:
         """One collection (after unfreezing everything, with ``thaw``); the survivors are then

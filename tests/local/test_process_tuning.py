@@ -60,9 +60,7 @@ def test_what_was_loaded_before_the_start_is_frozen() -> None:
 
 @pytest.mark.usefixtures("automatic_collection_off")
 def test_with_thawing_survivors_are_frozen_and_the_next_collection_walks_only_the_new() -> None:
-    collections = FullCollections(interval=60, thaw_every=3)
-    collections.start()
-    try:
+    with FullCollections(interval=60, thaw_every=3) as collections:
         # GIVEN an object made after the start, alive through a collection
         survivor = Node()
         collections.collect()
@@ -72,15 +70,11 @@ def test_with_thawing_survivors_are_frozen_and_the_next_collection_walks_only_th
         walked = gc.get_objects()
         assert not any(candidate is survivor for candidate in walked)
         assert any(candidate is newcomer for candidate in walked)
-    finally:
-        collections.stop()
 
 
 @pytest.mark.usefixtures("automatic_collection_off")
 def test_with_thawing_a_frozen_object_still_goes_with_its_last_reference() -> None:
-    collections = FullCollections(interval=60, thaw_every=3)
-    collections.start()
-    try:
+    with FullCollections(interval=60, thaw_every=3) as collections:
         # GIVEN a frozen survivor
         survivor = Node()
         collections.collect()
@@ -88,8 +82,6 @@ def test_with_thawing_a_frozen_object_still_goes_with_its_last_reference() -> No
         # WHEN its last reference goes THEN it is freed at once, no collection needed
         del survivor
         assert freed() is None
-    finally:
-        collections.stop()
 
 
 @pytest.mark.usefixtures("automatic_collection_off")

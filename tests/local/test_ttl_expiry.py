@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from alexho_invoice_local.aws.ttl_expiry import DYNAMODB_LOCK, TtlExpiry, expire_items
+from alexho_invoice_local.aws.ttl_expiry import DYNAMODB_LOCK, expire_items, ttl_expiry
 from alexho_invoice_local.endpoints import StackEndpoints
 from alexho_invoice_local.stack import LocalStack
 from alexho_invoice_runtime.definitions import (
@@ -117,7 +117,7 @@ def test_expiry_waits_while_moto_serves_a_dynamodb_request(event_log: Any) -> No
 
 def test_expiry_runs_every_interval(event_log: Any) -> None:
     # GIVEN expiry every 50 ms
-    expiry = TtlExpiry(0.05)
+    expiry = ttl_expiry(0.05)
     expiry.start()
     try:
         # WHEN an item expires

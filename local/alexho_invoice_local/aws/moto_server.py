@@ -30,9 +30,10 @@ from alexho_invoice_local.aws.moto_guard import LoopbackOnly
 from alexho_invoice_local.aws.ttl_expiry import (
     DYNAMODB_LOCK,
     EXPIRY_SECONDS,
-    TtlExpiry,
     expire_items,
+    ttl_expiry,
 )
+from alexho_invoice_local.periodic import Periodic
 from alexho_invoice_local.ports import PortInUseError, ensure_port_free, is_address_in_use
 from alexho_invoice_local.process_tuning import FullCollections, tune_for_latency
 from alexho_invoice_local.settings import url_host
@@ -74,14 +75,14 @@ class MotoBackend:
         self._port: int | None = None
         #: How often expired items are deleted (DynamoDB TTL), in the process that serves moto.
         self._expiry_seconds = expiry_seconds
-        self._expiry: TtlExpiry | None = None
+        self._expiry: Periodic | None = None
 
     def start(self) -> None:
         """Start serving empty backends; raises :class:`PortInUseError` when the port is taken."""
         ensure_port_free(_SERVICE, self._host, self._requested_port)
         if self._in_process:
             self._port = _start_thread_server(self)
-            self._expiry = TtlExpiry(self._expiry_seconds)
+            self._expiry = ttl_expiry(self._expiry_seconds)
             self._expiry.start()
         else:
             self._port = self._start_child()
@@ -212,7 +213,7 @@ def _serve_in_child(
         return
     control.send(("ready", server.get_host_and_port()[1]))
     collections = FullCollections(MOTO_COLLECTION_SECONDS, thaw_every=MOTO_THAW_EVERY)
-    expiry = TtlExpiry(expiry_seconds)
+    expiry = ttl_expiry(expiry_seconds)
     expiry.start()
     with collections, contextlib.suppress(EOFError, OSError):
         while (message := control.recv())[0] == "expire":

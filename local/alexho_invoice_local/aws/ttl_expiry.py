@@ -15,7 +15,6 @@ for 20 to 75 ms each, 20 of them a minute, which the runtime's requests waited b
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +24,8 @@ from typing import Any, Final
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
 
-LOGGER = logging.getLogger(__name__)
+from alexho_invoice_local.periodic import Periodic
+
 #: Held by moto's server while it serves a DynamoDB request, and by each expiry pass.
 DYNAMODB_LOCK: Final = threading.Lock()
 #: How often a stack's expiry runs unless told otherwise.
@@ -72,27 +72,6 @@ def expire_items(now: float | None = None) -> int:
     return deleted
 
 
-class TtlExpiry:
-    """Runs :func:`expire_items` every ``interval`` seconds in a thread, until :meth:`stop`."""
-
-    def __init__(self, interval: float = EXPIRY_SECONDS) -> None:
-        self._interval = interval
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ttl-expiry", daemon=True)
-
-    def start(self) -> None:
-        """Expire items every ``interval`` seconds from now on."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop (waits for a pass in progress)."""
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            try:
-                expire_items()
-            except Exception:
-                LOGGER.exception("TTL expiry failed")
+def ttl_expiry(interval: float = EXPIRY_SECONDS) -> Periodic:
+    """:func:`expire_items` every ``interval`` seconds, once started."""
+    return Periodic(interval, expire_items, "ttl-expiry")
