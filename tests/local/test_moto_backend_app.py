@@ -58,5 +58,6 @@ def test_requests_leave_no_class_behind_for_the_collector(
     for _ in range(20):
         dynamodb.list_tables()
     gc.collect()
-    # THEN no class made for a request waits in a reference cycle for a full collection
-    assert [item for item in cyclic_garbage if isinstance(item, type)] == []
+    # THEN no class made for a request waits in a reference cycle for a full collection (by
+    # the type of each, which never touches the object behind a dead weak proxy)
+    assert [item for item in cyclic_garbage if issubclass(type(item), type)] == []
