@@ -527,7 +527,11 @@ def report(
         )
     counts = Counter(tenth_of(at, args.duration) for at, _ in run.delivery.samples)
     print("witness deliveries by tenth: " + " ".join(str(counts[n]) for n in range(10)))
-    for name, series in (("delivery", run.delivery), ("resume", run.resume)):
+    for name, series in (
+        ("delivery", run.delivery),
+        ("connect", run.connect),
+        ("resume", run.resume),
+    ):
         by_tenth = p99_by_tenth(series, args.duration)
         print(f"{name} p99 by tenth (ms): " + " ".join(f"{p99:.0f}" for p99 in by_tenth))
     clean = witnesses.lost == witnesses.misrouted == churners.lost == churners.misrouted == 0

@@ -9,12 +9,14 @@ import os
 import pickle
 import random
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Final
 
 import boto3
 import pytest
 from moto import backends, mock_aws
 from moto.core import responses
+from moto.core.serialize import BaseJSONSerializer, XFormedAttributePicker, get_serializer_class
+from moto.core.utils import get_service_model
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
@@ -24,6 +26,7 @@ from alexho_invoice_local.aws import moto_speedups
 from alexho_invoice_local.aws.moto_speedups import (
     all_items_sorted_by_cast_value,
     query_one_partition,
+    serialize_attribute_value,
     table_with_sorted_partitions,
 )
 from alexho_invoice_local.aws.sorted_partition import SortedPartition
@@ -42,6 +45,7 @@ MOTOS_QUERY = Table.query
 MOTOS_TABLE_INIT = Table.__init__
 MOTOS_MODULES = backends.list_of_moto_modules
 MOTOS_METHOD_NAMES = responses.method_names_from_class  # type: ignore[attr-defined]
+MOTOS_JSON_STRUCTURE = BaseJSONSerializer._serialize_type_structure
 
 
 @pytest.fixture
@@ -380,12 +384,14 @@ def test_it_is_installed_on_the_moto_release_it_was_checked_against() -> None:
         assert Table.__init__ is table_with_sorted_partitions
         assert backends.list_of_moto_modules is moto_speedups.moto_modules
         assert responses.method_names_from_class is moto_speedups.method_names_from_class  # type: ignore[attr-defined]
+        assert BaseJSONSerializer._serialize_type_structure is serialize_attribute_value
     finally:
         Table.all_items = MOTOS_ALL_ITEMS  # type: ignore[method-assign]
         Table.query = MOTOS_QUERY  # type: ignore[method-assign]
         Table.__init__ = MOTOS_TABLE_INIT  # type: ignore[method-assign]
         backends.list_of_moto_modules = MOTOS_MODULES
         responses.method_names_from_class = MOTOS_METHOD_NAMES  # type: ignore[attr-defined]
+        BaseJSONSerializer._serialize_type_structure = MOTOS_JSON_STRUCTURE  # type: ignore[method-assign]
 
 
 def test_the_service_modules_are_those_moto_lists() -> None:
@@ -402,3 +408,110 @@ def test_a_response_class_lists_the_methods_moto_lists_a_new_list_each_time() ->
     # THEN each time they are moto's own, whatever a caller did to an earlier list
     assert second == MOTOS_METHOD_NAMES(DynamoHandler)
     assert "get_item" in second
+
+
+#: One attribute of every type, empty ones and nested ones among them.
+EVERY_TYPE: Final = {
+    "text": {"S": "héllo"},
+    "empty": {"S": ""},
+    "number": {"N": "-12.50"},
+    "blob": {"B": b"\x00\xffbytes"},
+    "texts": {"SS": ["a", "b"]},
+    "numbers": {"NS": ["1", "2.5"]},
+    "blobs": {"BS": [b"\x01", b"\x02"]},
+    "null": {"NULL": True},
+    "yes": {"BOOL": True},
+    "no": {"BOOL": False},
+    "list": {"L": [{"S": "x"}, {"N": "3"}, {"B": b"\x03"}, {"L": []}, {"M": {}}, {"NULL": True}]},
+    "map": {
+        "M": {
+            "inner": {"M": {"deep": {"L": [{"BOOL": False}, {"SS": ["z"]}]}}},
+            "blob": {"B": b"\x04"},
+            "numbers": {"NS": ["7"]},
+        }
+    },
+}
+
+
+def raw_answers(dynamodb: Any) -> list[bytes]:
+    """The raw bodies moto answers to every operation that returns items, on
+    :data:`EVERY_TYPE`."""
+    dynamodb.create_table(**event_log_table_definition("event-log"))
+    bodies: list[bytes] = []
+    dynamodb.meta.events.register(
+        "response-received.dynamodb.*",
+        lambda response_dict, **_: bodies.append(response_dict["body"]),
+    )
+    key = {"audience": {"S": "ADMIN"}, "cursor": {"S": "1"}}
+    dynamodb.put_item(TableName="event-log", Item={**key, **EVERY_TYPE})
+    dynamodb.put_item(TableName="event-log", Item={**key, **EVERY_TYPE}, ReturnValues="ALL_OLD")
+    dynamodb.get_item(TableName="event-log", Key=key)
+    dynamodb.get_item(
+        TableName="event-log",
+        Key=key,
+        ProjectionExpression="#m.inner, blobs, texts",
+        ExpressionAttributeNames={"#m": "map"},
+    )
+    dynamodb.query(
+        TableName="event-log",
+        KeyConditionExpression="audience = :a",
+        ExpressionAttributeValues={":a": {"S": "ADMIN"}},
+    )
+    dynamodb.scan(TableName="event-log")
+    dynamodb.batch_get_item(RequestItems={"event-log": {"Keys": [key]}})
+    dynamodb.update_item(
+        TableName="event-log",
+        Key=key,
+        UpdateExpression="SET extra = :e",
+        ExpressionAttributeValues={":e": {"M": {"b": {"B": b"\x05"}}}},
+        ReturnValues="ALL_NEW",
+    )
+    dynamodb.delete_item(TableName="event-log", Key=key, ReturnValues="ALL_OLD")
+    return bodies
+
+
+def test_items_of_every_attribute_type_are_answered_as_moto_answers_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN the bodies moto's own serializer answers for items of every attribute type
+    with mock_aws():
+        motos = raw_answers(boto3.client("dynamodb", region_name=REGION))
+    # WHEN the same requests are answered with attribute values taken by name
+    monkeypatch.setattr(BaseJSONSerializer, "_serialize_type_structure", serialize_attribute_value)
+    with mock_aws():
+        ours = raw_answers(boto3.client("dynamodb", region_name=REGION))
+    # THEN every body is the same, byte for byte
+    assert len(ours) == len(motos) == 9
+    assert ours == motos
+    assert b'"blob": {"B"' in motos[2]
+    assert b'"NULL": true' in motos[2]
+
+
+def dynamodb_serializer() -> Any:
+    """moto's serializer of a ``GetItem`` answer, with the attribute picker its responses use."""
+    operation = get_service_model("dynamodb").operation_model("GetItem")
+    serializer_class = get_serializer_class("dynamodb", "json")
+    return serializer_class(operation_model=operation, value_picker=XFormedAttributePicker())
+
+
+def test_an_attribute_value_keyed_otherwise_is_left_to_moto(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN an item whose values are plain dicts of member names, but for two keyed by the
+    # snake-case aliases moto's picker also reads
+    item = {"Item": {"plain": {"S": "x"}, "aliased": {"s": "y"}, "map": {"M": {"in": {"bool": 1}}}}}
+    motos = dynamodb_serializer().serialize(copy.deepcopy(item))["body"]
+    # WHEN it is serialized with attribute values taken by name
+    handed_over: list[str] = []
+
+    def recorded(serializer: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        handed_over.append(key)
+        MOTOS_JSON_STRUCTURE(serializer, serialized, value, shape, key)
+
+    monkeypatch.setattr(moto_speedups, "_MOTOS_JSON_STRUCTURE", recorded)
+    monkeypatch.setattr(BaseJSONSerializer, "_serialize_type_structure", serialize_attribute_value)
+    ours = dynamodb_serializer().serialize(copy.deepcopy(item))["body"]
+    # THEN the body is moto's, and only the aliased values (and the answer) went to moto's own
+    assert ours == motos
+    assert '"aliased": {"S": "y"}' in motos
+    assert handed_over == ["", "aliased", "in"]

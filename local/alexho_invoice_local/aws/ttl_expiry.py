@@ -15,7 +15,6 @@ for 20 to 75 ms each, 20 of them a minute, which the runtime's requests waited b
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
@@ -24,10 +23,12 @@ from typing import Any, Final
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
 
+from alexho_invoice_local.aws.fifo_lock import FifoLock
 from alexho_invoice_local.periodic import Periodic
 
-#: Held by moto's server while it serves a DynamoDB request, and by each expiry pass.
-DYNAMODB_LOCK: Final = threading.Lock()
+#: Held by moto's server while it serves a DynamoDB request, and by each expiry pass; granted
+#: in the order asked for.
+DYNAMODB_LOCK: Final = FifoLock()
 #: How often a stack's expiry runs unless told otherwise.
 EXPIRY_SECONDS: Final = 60.0
 
