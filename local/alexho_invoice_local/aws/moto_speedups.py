@@ -24,7 +24,8 @@ results): on any other release moto runs unchanged.
 
 Every answer that holds items paid for moto's attribute picker on each member of each
 ``AttributeValue`` (ten members, each looked up under its aliases before its own name): a
-fifth of moto's CPU per ``GetItem``, ``PutItem`` or ``DeleteItem`` in a profile.
+fifth of moto's CPU over a mix of ``GetItem``, ``PutItem`` and ``DeleteItem`` in a profile, half
+of a ``GetItem``'s (0.77 → 0.38 ms of CPU in process once taken by name).
 :func:`serialize_attribute_value` takes the members of an ``AttributeValue`` that is a plain
 dict of member names (what moto's items give) by name; anything else goes to moto's own.
 
